@@ -1,0 +1,1 @@
+"""Headless front end: subcommands for admins, scripts and tests. No Qt here."""

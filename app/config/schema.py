@@ -1,0 +1,81 @@
+"""The one settings schema. Every key can be set by admin policy (and is then locked) or by the user.
+
+The policy file (`/etc/aktenlotse/policy.toml`), the registry values under
+`HKLM\\Software\\Policies\\Aktenlotse`, the MSI properties and the ADMX templates all use these names.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SCHEMA_VERSION = 1
+
+
+class Settings(BaseModel):
+    """Effective settings. `None` for a path means: the default location (see `app.config.paths`)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    allowed_roots: list[Path] = Field(
+        default_factory=list,
+        description="Ordner, die Aktenlotse lesen und indexieren darf (rekursiv). Leer: nur das Dokumente-Verzeichnis des Benutzers.",
+    )
+    model_path: Path | None = Field(
+        default=None,
+        description="GGUF-Modelldatei. Leer: das Standardmodell aus models/manifest.toml im Modellordner.",
+    )
+    model_sha256: str | None = Field(
+        default=None,
+        description="Erwartete SHA-256-Prüfsumme der Modelldatei (64 Hex-Zeichen). Gesetzt: eine abweichende Datei wird nicht geladen.",
+    )
+    models_dir: Path | None = Field(
+        default=None,
+        description="Ordner, in dem nach GGUF-Modellen gesucht wird. Leer: models/ neben dem Programm.",
+    )
+    data_dir: Path | None = Field(
+        default=None,
+        description="Ordner für Benutzerdaten (Entwürfe, Statistik). Leer: Standardort des Betriebssystems oder AKTENLOTSE_HOME.",
+    )
+    index_dir: Path | None = Field(
+        default=None, description="Ordner für den Dokumentenindex. Leer: <data_dir>/index."
+    )
+    audit_dir: Path | None = Field(
+        default=None, description="Ordner für das Prüfprotokoll (Audit-Log). Leer: <data_dir>/audit."
+    )
+    language: Literal["de", "en"] = Field(default="de", description="Sprache der Oberfläche.")
+    n_threads: int | None = Field(
+        default=None, ge=1, le=256, description="Rechenthreads für das lokale Modell. Leer: an die Maschine angepasst."
+    )
+    context_length: int | None = Field(
+        default=None,
+        ge=512,
+        le=131072,
+        description="Kontextlänge in Token. Leer: die des Modells, höchstens 8192.",
+    )
+
+    @field_validator("model_sha256")
+    @classmethod
+    def _check_sha(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        value = value.strip().lower()
+        if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+            raise ValueError("muss 64 Hex-Zeichen lang sein")
+        return value
+
+
+#: Keys an admin may set in policy (every settings key), plus `locked` which names keys locked at their default.
+POLICY_KEYS: tuple[str, ...] = tuple(Settings.model_fields) + ("locked",)
+
+#: Keys whose value is a list (REG_MULTI_SZ in the registry).
+LIST_KEYS: frozenset[str] = frozenset({"allowed_roots", "locked"})
+
+
+def describe(key: str) -> str:
+    """The German description of a settings key (for docs, ADMX and the settings dialog)."""
+    if key == "locked":
+        return "Liste von Schlüsseln, die der Benutzer nicht ändern darf, auch wenn die Richtlinie keinen Wert setzt."
+    return Settings.model_fields[key].description or ""

@@ -1,0 +1,101 @@
+"""Owns the model's lifecycle (lädt / bereit / Fehler) and the "Modell testen" use case."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+
+from app.core.errors import AktenlotseError, ModelError, ModelNotReady
+from app.core.llm import ChatMessage, GenerationParams, LanguageModel, ModelInfo, ModelState
+from app.core.progress import CancelToken, Progress
+
+SYSTEM_PROMPT_TEST = (
+    "Du bist Aktenlotse, ein Assistent für Sachbearbeiterinnen und Sachbearbeiter in der deutschen "
+    "Verwaltung. Antworte knapp, sachlich und auf Deutsch."
+)
+
+StateListener = Callable[[ModelState], None]
+
+
+class ModelService:
+    """The app's one handle on the language model. Listeners are called from the thread that changes state."""
+
+    def __init__(
+        self,
+        model: LanguageModel | None,
+        unavailable_reason: AktenlotseError | None = None,
+        *,
+        preflight: Callable[[], None] | None = None,
+    ) -> None:
+        """`preflight` runs on the loading thread before the model loads (e.g. the checksum check)."""
+        self._preflight = preflight
+        if model is None and unavailable_reason is None:
+            unavailable_reason = ModelError("Es ist kein Sprachmodell eingerichtet.")
+        self._model = model
+        self._lock = threading.Lock()
+        self._listeners: list[StateListener] = []
+        self._error: AktenlotseError | None = unavailable_reason
+        self._state = ModelState.ERROR if model is None else ModelState.NOT_LOADED
+
+    # -- state ----------------------------------------------------------------------
+    @property
+    def state(self) -> ModelState:
+        return self._state
+
+    @property
+    def error(self) -> AktenlotseError | None:
+        return self._error
+
+    @property
+    def model(self) -> LanguageModel | None:
+        return self._model
+
+    @property
+    def info(self) -> ModelInfo | None:
+        return self._model.info if self._model is not None else None
+
+    def add_listener(self, listener: StateListener) -> None:
+        self._listeners.append(listener)
+
+    def _set_state(self, state: ModelState, error: AktenlotseError | None = None) -> None:
+        with self._lock:
+            self._state, self._error = state, error
+        for listener in list(self._listeners):
+            listener(state)
+
+    # -- use cases ------------------------------------------------------------------
+    def load(self, cancel: CancelToken | None = None) -> Iterator[Progress]:
+        """Load the model; a generator so the UI task runner can run it in the background."""
+        if self._model is None:
+            raise self._error or ModelError()
+        if self._state is ModelState.READY:
+            return
+        self._set_state(ModelState.LOADING)
+        try:
+            if self._preflight is not None:
+                yield Progress(0, 2, "Prüfsumme der Modelldatei wird geprüft …")
+                self._preflight()
+            yield Progress(1, 2, "Sprachmodell wird geladen …")
+            self._model.load()
+        except AktenlotseError as exc:
+            self._set_state(ModelState.ERROR, exc)
+            raise
+        except Exception as exc:  # a library error we did not foresee: still a clear message
+            error = ModelError("Das Sprachmodell konnte nicht geladen werden.", repr(exc))
+            self._set_state(ModelState.ERROR, error)
+            raise error from exc
+        self._set_state(ModelState.READY)
+        yield Progress(2, 2, "Sprachmodell bereit")
+
+    def test_prompt(
+        self, prompt: str, cancel: CancelToken, params: GenerationParams | None = None
+    ) -> Iterator[str]:
+        """Stream the model's answer to a free prompt (the "Modell testen" box)."""
+        if self._model is None or self._state is not ModelState.READY:
+            raise self._error if self._state is ModelState.ERROR and self._error else ModelNotReady()
+        messages = [ChatMessage("system", SYSTEM_PROMPT_TEST), ChatMessage("user", prompt)]
+        yield from self._model.stream_chat(messages, params or GenerationParams(max_tokens=256), cancel)
+
+    def close(self) -> None:
+        if self._model is not None:
+            self._model.close()

@@ -1,0 +1,82 @@
+"""`aktenlotse doctor` (as `python -m app doctor`): exit 0 on a good installation, a German reason otherwise."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+TEST_SHA = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+
+
+def doctor(tmp_path: Path, policy_text: str | None, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run doctor with a policy file holding `policy_text`; None points AKTENLOTSE_POLICY at a missing file."""
+    policy = tmp_path / "policy.toml"
+    env = {**os.environ, "AKTENLOTSE_HOME": str(tmp_path / "home"), "PYTHONPATH": str(REPO),
+           "AKTENLOTSE_POLICY": str(policy)}
+    if policy_text is not None:
+        policy.write_text(policy_text, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "app", "doctor", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_doctor_ok_prints_versions_model_checksum_policy_and_paths(tmp_path: Path, test_model_path: Path) -> None:
+    result = doctor(tmp_path, f'model_path = "{test_model_path}"\nmodel_sha256 = "{TEST_SHA}"\n')
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "llama_cpp_python" in out and "PySide6_Essentials" in out
+    assert str(test_model_path) in out
+    assert "Prüfsumme korrekt" in out
+    assert str(tmp_path / "policy.toml") in out
+    assert "model_path, model_sha256" in out  # locked keys
+    assert str(tmp_path / "home") in out  # per-user data lives under AKTENLOTSE_HOME
+    assert "Ergebnis: OK" in out
+
+
+def test_doctor_json_and_generation(tmp_path: Path, test_model_path: Path) -> None:
+    result = doctor(tmp_path, f'model_path = "{test_model_path}"\n', "--json", "--load")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["ok"] is True
+    assert report["model"]["architecture"] == "llama"
+    assert report["model"]["context_length"] > 0
+    assert report["generation"]["ok"] is True
+
+
+@pytest.mark.parametrize(
+    ("case", "needle"),
+    [
+        ("missing", "nicht gefunden"),
+        ("checksum", "Prüfsumme"),
+        ("truncated", "GGUF"),
+        ("not_gguf", "GGUF"),
+        ("policy_toml", "keine gültige TOML-Datei"),
+        ("policy_unreadable", "kann nicht gelesen werden"),
+    ],
+)
+def test_doctor_fails_with_a_german_reason(tmp_path: Path, test_model_path: Path, case: str, needle: str) -> None:
+    model = tmp_path / "modell.gguf"
+    policy: str | None = f'model_path = "{model}"\n'
+    if case == "checksum":
+        shutil.copy(test_model_path, model)
+        policy += f'model_sha256 = "{"0" * 64}"\n'
+    elif case == "truncated":
+        model.write_bytes(test_model_path.read_bytes()[: test_model_path.stat().st_size // 2])
+    elif case == "not_gguf":
+        model.write_text("Dies ist kein Modell, sondern ein Vermerk.\n" * 100, encoding="utf-8")
+    elif case == "policy_toml":
+        policy = "allowed_roots = [\n"
+    elif case == "policy_unreadable":
+        policy = None
+    result = doctor(tmp_path, policy)
+    assert result.returncode != 0, result.stdout
+    assert "Ergebnis: FEHLER" in result.stdout
+    assert needle in result.stdout
+    assert "Traceback" not in result.stderr
