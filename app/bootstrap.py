@@ -72,12 +72,13 @@ def _checksum_preflight(files: ModelFiles, selection: ModelSelection):
         return None
     path = selection.path
 
-    def verify() -> None:
+    def verify() -> str:
         actual = files.sha256(path)
         if actual != expected:
             raise ModelChecksumMismatch(
                 detail=f"{path}: erwartet {expected}, gefunden {actual}",
             )
+        return actual
 
     return verify
 
@@ -112,18 +113,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_gui(*, quit_after_shown: bool = False) -> int:
     from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from app.config import save_user_settings
     from app.ui.errors import install_excepthook
+    from app.ui.i18n import install_qt_translations
     from app.ui.main_window import MainWindow
+    from app.ui.style import apply_app_style
     from app.ui.task_runner import TaskRunner
 
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName(paths.APP_NAME)
     app.setApplicationDisplayName(paths.APP_NAME)
     app.setOrganizationName(paths.APP_AUTHOR)
+    app.setWindowIcon(QIcon(str(paths.resources_dir() / "icons" / "aktenlotse.svg")))
+    apply_app_style(app)
     container = build_container()
+    translators = install_qt_translations(app, container.config.settings.language)  # kept alive while the app runs
     install_excepthook(container.config.user_dirs.log_dir / "aktenlotse.log")
     runner = TaskRunner()
     window = MainWindow(
@@ -143,6 +150,7 @@ def run_gui(*, quit_after_shown: bool = False) -> int:
     try:
         return app.exec()
     finally:
+        del translators
         container.model_service.close()
 
 

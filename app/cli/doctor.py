@@ -82,7 +82,7 @@ def collect(
             "chat_template": bool(info and info.chat_template),
             "problem": selection.problem or None,
         }
-        if selection.status not in (CheckStatus.OK, CheckStatus.UNVERIFIED):
+        if not selection.usable:
             problems.append(selection.problem or selection.status.label_de)
     if load and not problems:
         report["generation"] = _try_generation(model_service, problems)

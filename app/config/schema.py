@@ -53,7 +53,7 @@ class Settings(BaseModel):
         default=None,
         ge=512,
         le=131072,
-        description="Kontextlänge in Token. Leer: die des Modells, höchstens 8192.",
+        description="Kontextlänge in Token. Leer: die des Modells, höchstens 4096 (mehr kostet Arbeitsspeicher und Zeit).",
     )
 
     @field_validator("model_sha256")

@@ -28,6 +28,7 @@ class ManifestEntry:
 class CheckStatus(str, Enum):
     OK = "ok"  # checksum verified
     UNVERIFIED = "unverified"  # no expected checksum known (admin file without model_sha256)
+    PENDING = "pending"  # an expected checksum is known; it is checked when the model loads, before use
     MISSING = "missing"
     MISMATCH = "mismatch"
     INVALID = "invalid"  # not a GGUF, truncated
@@ -37,6 +38,7 @@ class CheckStatus(str, Enum):
         return {
             CheckStatus.OK: "Prüfsumme korrekt",
             CheckStatus.UNVERIFIED: "keine Prüfsumme hinterlegt (nicht geprüft)",
+            CheckStatus.PENDING: "Prüfsumme wird beim Laden geprüft",
             CheckStatus.MISSING: "Datei fehlt",
             CheckStatus.MISMATCH: "Prüfsumme falsch",
             CheckStatus.INVALID: "keine gültige GGUF-Datei",
@@ -58,7 +60,7 @@ class ModelSelection:
 
     @property
     def usable(self) -> bool:
-        return self.status in (CheckStatus.OK, CheckStatus.UNVERIFIED) and self.info is not None
+        return self.status in (CheckStatus.OK, CheckStatus.UNVERIFIED, CheckStatus.PENDING) and self.info is not None
 
 
 class ModelFiles(Protocol):

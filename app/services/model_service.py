@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 
-from app.core.errors import AktenlotseError, ModelError, ModelNotReady
+from app.core.errors import AktenlotseError, Cancelled, ModelError, ModelNotReady
 from app.core.llm import ChatMessage, GenerationParams, LanguageModel, ModelInfo, ModelState
 from app.core.progress import CancelToken, Progress
 
@@ -25,10 +25,12 @@ class ModelService:
         model: LanguageModel | None,
         unavailable_reason: AktenlotseError | None = None,
         *,
-        preflight: Callable[[], None] | None = None,
+        preflight: Callable[[], str] | None = None,
     ) -> None:
-        """`preflight` runs on the loading thread before the model loads (e.g. the checksum check)."""
+        """`preflight` runs on the loading thread before the model loads: the checksum check, returning the
+        verified SHA-256 (kept in `verified_sha256`) or raising a ModelError."""
         self._preflight = preflight
+        self.verified_sha256: str | None = None
         if model is None and unavailable_reason is None:
             unavailable_reason = ModelError("Es ist kein Sprachmodell eingerichtet.")
         self._model = model
@@ -74,11 +76,19 @@ class ModelService:
         try:
             if self._preflight is not None:
                 yield Progress(0, 2, "Prüfsumme der Modelldatei wird geprüft …")
-                self._preflight()
+                self.verified_sha256 = self._preflight()
             yield Progress(1, 2, "Sprachmodell wird geladen …")
+            if cancel is not None:
+                cancel.raise_if_cancelled()
             self._model.load()
+        except Cancelled:
+            self._set_state(ModelState.NOT_LOADED)
+            raise
         except AktenlotseError as exc:
             self._set_state(ModelState.ERROR, exc)
+            raise
+        except GeneratorExit:  # the consumer stopped before loading finished
+            self._set_state(ModelState.NOT_LOADED)
             raise
         except Exception as exc:  # a library error we did not foresee: still a clear message
             error = ModelError("Das Sprachmodell konnte nicht geladen werden.", repr(exc))

@@ -55,7 +55,7 @@ def test_doctor_json_and_generation(tmp_path: Path, test_model_path: Path) -> No
     [
         ("missing", "nicht gefunden"),
         ("checksum", "Prüfsumme"),
-        ("truncated", "GGUF"),
+        ("truncated", "unvollständig"),
         ("not_gguf", "GGUF"),
         ("policy_toml", "keine gültige TOML-Datei"),
         ("policy_unreadable", "kann nicht gelesen werden"),

@@ -1,0 +1,231 @@
+"""The German main window: workspaces, the "Modell testen" page, message bar, status bar, menus and dialogs."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.config import EffectiveConfig
+from app.core.errors import AktenlotseError
+from app.core.llm import ModelState
+from app.core.models import ModelSelection
+from app.services.model_service import ModelService
+from app.ui.i18n import tr
+from app.ui.message_bar import MessageBar, Severity
+from app.ui.model_info_dialog import ModelInfoDialog
+from app.ui.model_status import ModelStatus
+from app.ui.model_test_box import ModelTestBox
+from app.ui.settings_dialog import SaveSettings, SettingsDialog
+from app.ui.status import StatusArea
+from app.ui.style import STYLE_SHEET
+from app.ui.task_runner import Task, TaskRunner
+from app.ui.workspaces import PlaceholderPage, workspaces
+
+MODEL_PAGE = "modell"
+SHUTDOWN_WAIT_MS = 1500
+
+
+class MainWindow(QMainWindow):
+    """Built by the bootstrap; `show()` it, then call `start_model_loading()` so the window is up before the model."""
+
+    settings_saved = Signal(object)  # the new EffectiveConfig after the user saved settings
+    model_load_finished = Signal(str)  # "result" | "failed" | "cancelled"
+
+    def __init__(
+        self,
+        config: EffectiveConfig,
+        model_service: ModelService,
+        selection: ModelSelection | None,
+        runner: TaskRunner | None = None,
+        save_settings: SaveSettings | None = None,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(tr("Aktenlotse"))
+        self.setAccessibleName(tr("Aktenlotse – Hauptfenster"))
+        self.setStyleSheet(STYLE_SHEET)
+        self.resize(1180, 740)
+        self.config = config
+        self.model_service = model_service
+        self.selection = selection
+        self.runner = runner if runner is not None else TaskRunner(self)
+        self._save_settings = save_settings
+        self._load_task: Task | None = None
+
+        self.model_status = ModelStatus(config, model_service, selection, self)
+        self.message_bar = MessageBar()
+        self.navigation = QListWidget()
+        self.navigation.setObjectName("navigation")
+        self.navigation.setAccessibleName(tr("Arbeitsbereiche"))
+        self.navigation.setAccessibleDescription(tr("Strg+1 bis Strg+5 wechseln direkt"))
+        self.navigation.setFixedWidth(220)
+        self.pages = QStackedWidget()
+        self._page_keys: list[str] = []
+
+        hint = tr("Bis dahin können Sie unter „Modell testen“ (Strg+5) prüfen, ob das Sprachmodell auf diesem Rechner arbeitet.")
+        for number, workspace in enumerate(workspaces(), start=1):
+            self._add_page(workspace.key, workspace.title, PlaceholderPage(workspace, hint), number)
+        self.model_test_box = ModelTestBox(model_service, self.model_status, self.runner)
+        self._add_page(MODEL_PAGE, tr("Modell testen"), self.model_test_box, len(self._page_keys) + 1)
+        self.navigation.currentRowChanged.connect(self.pages.setCurrentIndex)
+
+        body = QHBoxLayout()
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(0)
+        body.addWidget(self.navigation)
+        body.addWidget(self.pages, 1)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.message_bar)
+        column.addLayout(body, 1)
+        self.setCentralWidget(central)
+
+        self.status_area = StatusArea(self.statusBar(), self.model_status)
+        self._build_menus()
+        self.model_status.state_changed.connect(self._on_model_state_changed)
+        self._show_config_messages()
+        self._on_model_state_changed(self.model_status.state)
+        # This release has one working feature; open on it. Later releases open on "Nachschlagen".
+        self.show_workspace(MODEL_PAGE)
+        self.setTabOrder(self.navigation, self.model_test_box.prompt_edit)
+
+    # -- public API for the bootstrap -----------------------------------------------------
+    def start_model_loading(self) -> Task | None:
+        """Load the model in the background; the status bar and the message bar follow. None if not started."""
+        if self.config.policy_error is not None or self.model_service.model is None:
+            return None  # fails closed; the message bar already says why
+        if self._load_task is not None or self.model_service.state is ModelState.READY:
+            return self._load_task
+        task = self.runner.start(self.model_service.load, name="Sprachmodell laden")
+        self._load_task = task
+        task.failed.connect(self._on_load_failed)
+        task.result.connect(lambda _value: self.model_load_finished.emit("result"))
+        task.cancelled.connect(lambda: self.model_load_finished.emit("cancelled"))
+        task.finished.connect(self._on_load_finished)
+        return task
+
+    def show_workspace(self, key: str) -> None:
+        self.navigation.setCurrentRow(self._page_keys.index(key))
+
+    @property
+    def current_workspace(self) -> str:
+        return self._page_keys[self.navigation.currentRow()]
+
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.config, self._save_settings, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.settings_saved.connect(self._on_settings_saved)
+        dialog.open()
+        return dialog
+
+    def show_model_info(self) -> ModelInfoDialog:
+        dialog = ModelInfoDialog(
+            self.selection, self.model_service.info, self.model_service.model, self,
+            verified_sha256=self.model_service.verified_sha256,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    # -- building -------------------------------------------------------------------------
+    def _add_page(self, key: str, title: str, page: QWidget, number: int) -> None:
+        item = QListWidgetItem(title)
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, title)
+        item.setToolTip(tr("Strg+{n}").format(n=number))
+        self.navigation.addItem(item)
+        self.pages.addWidget(page)
+        self._page_keys.append(key)
+
+    def _build_menus(self) -> None:
+        menu_file = self.menuBar().addMenu(tr("&Datei"))
+        settings = QAction(tr("&Einstellungen …"), self)
+        settings.setShortcut(QKeySequence("Ctrl+,"))
+        settings.triggered.connect(self.open_settings)
+        quit_action = QAction(tr("&Beenden"), self)
+        quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        quit_action.triggered.connect(self.close)
+        menu_file.addAction(settings)
+        menu_file.addSeparator()
+        menu_file.addAction(quit_action)
+
+        menu_view = self.menuBar().addMenu(tr("&Ansicht"))
+        for row, key in enumerate(self._page_keys):
+            action = QAction(self.navigation.item(row).text(), self)
+            action.setShortcut(QKeySequence(f"Ctrl+{row + 1}"))
+            action.triggered.connect(lambda _checked=False, k=key: self._go_to(k))
+            menu_view.addAction(action)
+
+        menu_help = self.menuBar().addMenu(tr("&Hilfe"))
+        info = QAction(tr("&Modellinformationen …"), self)
+        info.setShortcut(QKeySequence("Ctrl+I"))
+        info.triggered.connect(self.show_model_info)
+        menu_help.addAction(info)
+        self.actions_by_name = {"settings": settings, "quit": quit_action, "model_info": info}
+
+    def _go_to(self, key: str) -> None:
+        self.show_workspace(key)
+        if key == MODEL_PAGE:
+            self.model_test_box.prompt_edit.setFocus()
+        else:
+            self.navigation.setFocus()
+
+    # -- messages -------------------------------------------------------------------------
+    def _show_config_messages(self) -> None:
+        if self.config.policy_error is not None:
+            error = self.config.policy_error
+            self.message_bar.set_message(
+                "policy",
+                error.user_message + " " + tr("Die KI-Funktionen bleiben ausgeschaltet, bis die Richtlinie korrigiert ist."),
+                Severity.ERROR,
+                error,
+            )
+        if self.config.user_settings_error is not None:
+            error = self.config.user_settings_error
+            self.message_bar.set_message("settings", error.user_message, Severity.INFO, error)
+
+    def _on_model_state_changed(self, state: ModelState) -> None:
+        error = self.model_status.error
+        if state is ModelState.ERROR and error is not None:
+            self._show_model_error(error)
+        elif state is not ModelState.ERROR:
+            self.message_bar.clear_message("model")
+
+    def _show_model_error(self, error: AktenlotseError) -> None:
+        if self.config.policy_error is not None:
+            return  # the policy message already says why AI is off; a second bar would repeat it
+        self.message_bar.set_message(
+            "model",
+            tr("Das Sprachmodell kann nicht verwendet werden: {message}").format(message=error.user_message),
+            Severity.ERROR,
+            error,
+        )
+
+    def _on_load_failed(self, error: AktenlotseError) -> None:
+        self._show_model_error(error)  # the task's error carries the detail even if the state arrives later
+        self.model_load_finished.emit("failed")
+
+    def _on_load_finished(self) -> None:
+        self._load_task = None
+
+    def _on_settings_saved(self, config: EffectiveConfig) -> None:
+        self.config = config
+        self.model_status.config = config
+        self.message_bar.clear_message("settings")
+        self.settings_saved.emit(config)
+
+    # -- closing --------------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        """Cancel running work and wait briefly, so no worker reports into a window that is gone."""
+        self.runner.shutdown(SHUTDOWN_WAIT_MS)
+        super().closeEvent(event)
