@@ -1,7 +1,8 @@
 """Start-up time: process start to main window shown (prints, does not assert).
 
 Spawns `python -m app --quit-after-shown` (the bootstrap's hook: builds config, model selection and the
-window, shows it, prints `window_shown_s=` and quits without loading the model) in a fresh process,
+window, shows it, starts loading the model in the background, prints `window_shown_s=` with the model's
+state at that moment and closes) in a fresh process,
 several times, with an isolated AKTENLOTSE_HOME and an empty policy. The wall-clock figure is measured
 from the spawn to that line, so it includes interpreter start and all imports.
 
@@ -58,7 +59,7 @@ def run_once(mode: str, env: dict[str, str]) -> tuple[float, float | None]:
         if line.startswith("window_shown"):
             shown_at = time.perf_counter() - started
             if "=" in line:
-                own = float(line.split("=", 1)[1])
+                own = float(line.split("=", 1)[1].split()[0])
             break
     _out, err = process.communicate(timeout=60)
     if shown_at is None:

@@ -109,7 +109,7 @@ def download(requirements: list[str], cache: Path) -> list[Path]:
     missing = [r for r in requirements if not _has_wheel(cache, r)]
     if missing:
         print(f"Downloading {len(missing)} wheel(s) from PyPI into {cache} …", flush=True)
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d", str(cache)]
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-qq", "-d", str(cache)]
         result = subprocess.run([*cmd, *missing], check=False)
         if result.returncode != 0:
             raise FetchError(f"pip download failed (exit {result.returncode}) for {', '.join(missing)}", 3)

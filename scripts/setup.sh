@@ -30,8 +30,15 @@ APT_PKGS=(libglib2.0-0 libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 f
           build-essential python3-venv)
 missing=()
 for p in "${APT_PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-if [ "$mode" = run ] && [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
-  for p in xvfb xauth; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ "$mode" = run ]; then
+  # Qt's xcb platform plugin (X11 desktops); a desktop install has most of these already.
+  for p in libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 \
+           libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libx11-xcb1; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+    for p in xvfb xauth; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  fi
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   say "Systempakete: ${missing[*]}"

@@ -90,7 +90,7 @@ def _policy_from_toml(path: Path) -> PolicySource:
     return PolicySource(str(path), values, hashlib.sha256(raw).hexdigest())
 
 
-def _policy_from_registry() -> PolicySource | None:  # pragma: no cover - Windows only
+def _policy_from_registry() -> PolicySource | None:  # Windows; tests use a stand-in winreg module
     import winreg
 
     try:

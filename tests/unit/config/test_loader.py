@@ -155,3 +155,63 @@ def test_home_env_moves_all_user_dirs(tmp_path: Path) -> None:
     dirs = paths.user_dirs({"AKTENLOTSE_HOME": str(tmp_path / "portable")})
     for folder in (dirs.config_dir, dirs.data_dir, dirs.log_dir, dirs.cache_dir):
         assert folder.is_relative_to(tmp_path / "portable")
+
+
+class FakeWinreg:
+    """Stands in for `winreg` so the registry path of the loader runs on Linux too."""
+
+    HKEY_LOCAL_MACHINE = object()
+
+    def __init__(self, values: dict[str, object] | None) -> None:
+        self._values = values
+        self.opened: list[str] = []
+
+    def OpenKey(self, root: object, path: str):  # noqa: N802 - winreg's name
+        assert root is self.HKEY_LOCAL_MACHINE
+        self.opened.append(path)
+        if self._values is None:
+            raise FileNotFoundError(path)
+        values = list(self._values.items())
+
+        class Key:
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc: object) -> None:
+                return None
+
+            items = values
+
+        return Key()
+
+    def EnumValue(self, key, index: int):  # noqa: N802, ANN001
+        if index >= len(key.items):
+            raise OSError("no more values")
+        name, value = key.items[index]
+        return name, value, 1
+
+
+def test_windows_policy_comes_from_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeWinreg({
+        "allowed_roots": ["D:\\Akten", "E:\\Vorschriften"],  # REG_MULTI_SZ
+        "audit_dir": "D:\\Audit",
+        "locked": "language;n_threads",  # REG_SZ with ; also accepted
+        "model_sha256": "",  # an MSI property left empty writes an empty value: ignored
+    })
+    monkeypatch.setitem(__import__("sys").modules, "winreg", fake)
+    monkeypatch.delenv("AKTENLOTSE_POLICY")
+    config = load_config(platform="win32")
+    assert fake.opened == ["Software\\Policies\\Aktenlotse"]
+    assert config.policy_error is None
+    assert config.policy.description == "HKLM\\Software\\Policies\\Aktenlotse"
+    assert config.settings.allowed_roots == [Path("D:\\Akten"), Path("E:\\Vorschriften")]
+    assert config.locked == {"allowed_roots", "audit_dir", "language", "n_threads"}
+    assert config.settings.model_sha256 is None
+
+
+def test_windows_without_policy_key_has_no_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(__import__("sys").modules, "winreg", FakeWinreg(None))
+    monkeypatch.delenv("AKTENLOTSE_POLICY")
+    config = load_config(platform="win32")
+    assert config.policy.description == "keine Richtlinie"
+    assert config.locked == frozenset()
