@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from app import __version__
 from app.config import EffectiveConfig, load_config, paths
-from app.core.errors import AktenlotseError, ModelChecksumMismatch, ModelError
+from app.core.errors import ModelChecksumMismatch, ModelError
 from app.core.models import CheckStatus, ModelFiles, ModelSelection
 from app.services.model_service import ModelService
 

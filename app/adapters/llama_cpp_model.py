@@ -25,7 +25,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from app.core.errors import AktenlotseError, Cancelled, InvalidModelFile, ModelError, ModelNotFound, ModelNotReady
+from app.adapters.model_files import require_gguf_magic
+from app.core.errors import AktenlotseError, Cancelled, InvalidModelFile, ModelError, ModelNotReady
 from app.core.llm import ChatMessage, GenerationParams, ModelInfo
 from app.core.progress import CancelToken
 
@@ -220,15 +221,7 @@ class LlamaCppModel:
         if self._llama is not None:
             return
         path = Path(self._info.path)
-        try:
-            with path.open("rb") as fh:
-                magic = fh.read(4)
-        except FileNotFoundError:
-            raise ModelNotFound(detail=str(path)) from None
-        except OSError as exc:
-            raise ModelError("Die Modelldatei kann nicht gelesen werden.", f"{path}: {exc}") from None
-        if magic != b"GGUF":
-            raise InvalidModelFile("Die Datei ist keine GGUF-Modelldatei.", f"{path}: Dateikennung {magic!r}")
+        require_gguf_magic(path)
         llama_cpp = _import_llama_cpp()
         started = time.perf_counter()
         _LLAMA_LOG.clear()

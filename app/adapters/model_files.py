@@ -23,6 +23,30 @@ CACHE_FILE = "model-sha256.json"
 _MANIFEST_KEYS = ("id", "file", "sha256", "size", "licence", "source", "context_length", "role")
 
 
+
+def require_gguf_magic(file: Path) -> int:
+    """Check that `file` exists, is readable and starts with the GGUF magic; return its size.
+
+    Raises ModelNotFound, ModelError (unreadable) or InvalidModelFile with German messages.
+    """
+    try:
+        size = file.stat().st_size
+        if not file.is_file():
+            raise InvalidModelFile(detail=f"{file} ist keine Datei.")
+        with file.open("rb") as fh:
+            magic = fh.read(4)
+    except FileNotFoundError:
+        raise ModelNotFound(detail=str(file)) from None
+    except OSError as exc:
+        raise ModelError("Die Modelldatei kann nicht gelesen werden.", f"{file}: {exc}") from None
+    if size == 0:
+        raise InvalidModelFile("Die Modelldatei ist leer (0 Bytes).", str(file))
+    if magic != GGUF_MAGIC:
+        raise InvalidModelFile(
+            "Die Datei ist keine GGUF-Modelldatei.", f"{file}: Dateikennung {magic!r} statt {GGUF_MAGIC!r}"
+        )
+    return size
+
 class GgufModelFiles:
     """Implements `app.core.models.ModelFiles`. `cache_dir` keeps checksums so a large file is hashed once."""
 
@@ -141,22 +165,7 @@ class GgufModelFiles:
     # -- GGUF header ----------------------------------------------------------------
     def inspect(self, file: Path) -> ModelInfo:
         """Read GGUF metadata (no weights are loaded); checks that the tensor data is complete."""
-        try:
-            size = file.stat().st_size
-            if not file.is_file():
-                raise InvalidModelFile(detail=f"{file} ist keine Datei.")
-            with file.open("rb") as fh:
-                magic = fh.read(4)
-        except FileNotFoundError:
-            raise ModelNotFound(detail=str(file)) from None
-        except OSError as exc:
-            raise ModelError("Die Modelldatei kann nicht gelesen werden.", f"{file}: {exc}") from None
-        if size == 0:
-            raise InvalidModelFile("Die Modelldatei ist leer (0 Bytes).", str(file))
-        if magic != GGUF_MAGIC:
-            raise InvalidModelFile(
-                "Die Datei ist keine GGUF-Modelldatei.", f"{file}: Dateikennung {magic!r} statt {GGUF_MAGIC!r}"
-            )
+        size = require_gguf_magic(file)
         reader_class = _header_reader_class()
         # The error is raised outside the `except` block: as __context__ the reader's traceback would keep
         # the file memory-mapped (and, on Windows, locked) for as long as the error object lives.

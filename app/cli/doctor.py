@@ -12,7 +12,7 @@ from app import __version__
 from app.config import EffectiveConfig
 from app.core.errors import AktenlotseError
 from app.core.llm import GenerationParams
-from app.core.models import CheckStatus, ModelFiles, ModelSelection
+from app.core.models import ModelFiles, ModelSelection
 from app.core.progress import CancelToken
 from app.services.model_service import ModelService
 

@@ -3,7 +3,6 @@ and keeps the model features off."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,24 +10,16 @@ import pytest
 from app.bootstrap import build_container
 from app.core.llm import ModelState
 from app.ui.main_window import MainWindow
+from tests.bad_models import write_case
 
 pytestmark = pytest.mark.gui
 
 
 def make_case(case: str, tmp_path: Path, test_model_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    model = tmp_path / "modell.gguf"
-    policy = f'model_path = "{model}"\n'
-    if case == "checksum":
-        shutil.copy(test_model_path, model)
-        policy += f'model_sha256 = "{"0" * 64}"\n'
-    elif case == "truncated":
-        model.write_bytes(test_model_path.read_bytes()[: test_model_path.stat().st_size // 2])
-    elif case == "not_gguf":
-        model.write_bytes(b"%PDF-1.4\n% kein Modell\n" * 50)
-    elif case == "policy":
-        policy = "allowed_roots = ['/srv/akten'\n"  # broken TOML
     file = tmp_path / "policy.toml"
-    file.write_text(policy, encoding="utf-8")
+    policy = write_case(case, tmp_path, test_model_path)
+    if policy is not None:
+        file.write_text(policy, encoding="utf-8")
     monkeypatch.setenv("AKTENLOTSE_POLICY", str(file))
 
 
@@ -39,7 +30,8 @@ def make_case(case: str, tmp_path: Path, test_model_path: Path, monkeypatch: pyt
         ("checksum", "model", "Prüfsumme"),
         ("truncated", "model", "unvollständig"),
         ("not_gguf", "model", "GGUF"),
-        ("policy", "policy", "keine gültige TOML-Datei"),
+        ("policy_toml", "policy", "keine gültige TOML-Datei"),
+        ("policy_unreadable", "policy", "kann nicht gelesen werden"),
     ],
 )
 def test_window_explains_bad_input_and_disables_model_features(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.bad_models import write_case
 
 REPO = Path(__file__).resolve().parents[2]
 TEST_SHA = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
@@ -62,19 +63,7 @@ def test_doctor_json_and_generation(tmp_path: Path, test_model_path: Path) -> No
     ],
 )
 def test_doctor_fails_with_a_german_reason(tmp_path: Path, test_model_path: Path, case: str, needle: str) -> None:
-    model = tmp_path / "modell.gguf"
-    policy: str | None = f'model_path = "{model}"\n'
-    if case == "checksum":
-        shutil.copy(test_model_path, model)
-        policy += f'model_sha256 = "{"0" * 64}"\n'
-    elif case == "truncated":
-        model.write_bytes(test_model_path.read_bytes()[: test_model_path.stat().st_size // 2])
-    elif case == "not_gguf":
-        model.write_text("Dies ist kein Modell, sondern ein Vermerk.\n" * 100, encoding="utf-8")
-    elif case == "policy_toml":
-        policy = "allowed_roots = [\n"
-    elif case == "policy_unreadable":
-        policy = None
+    policy = write_case(case, tmp_path, test_model_path)
     result = doctor(tmp_path, policy)
     assert result.returncode != 0, result.stdout
     assert "Ergebnis: FEHLER" in result.stdout
