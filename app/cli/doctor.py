@@ -6,14 +6,16 @@ import json
 import platform
 import sys
 from importlib import metadata
+from pathlib import Path
 from typing import Any, TextIO
 
 from app import __version__
-from app.config import EffectiveConfig
+from app.config import EffectiveConfig, paths
 from app.core.errors import AktenlotseError
 from app.core.llm import GenerationParams
 from app.core.models import ModelFiles, ModelSelection
 from app.core.progress import CancelToken
+from app.services.model_selection import found_models
 from app.services.model_service import ModelService
 
 DISTRIBUTIONS = ("llama_cpp_python", "PySide6_Essentials", "chromadb", "python-docx", "keyring", "pydantic", "gguf")
@@ -84,6 +86,13 @@ def collect(
         }
         if not selection.usable:
             problems.append(selection.problem or selection.status.label_de)
+    if config.policy_error is None:
+        report["found_models"] = [
+            {"file": info.path, "role": info.role, "architecture": info.architecture,
+             "context_length": info.context_length, "size_bytes": info.size_bytes,
+             "problem": info.extra.get("problem")}
+            for info in found_models(config.models_dir, paths.model_manifest_path(), files)
+        ]
     if load and not problems:
         report["generation"] = _try_generation(model_service, problems)
     report["problems"] = problems
@@ -146,6 +155,14 @@ def _print_text(report: dict[str, Any], out: TextIO) -> None:
             w(f"  Chat-Vorlage         {'vorhanden' if model['chat_template'] else 'fehlt'}\n")
         if model["demo"]:
             w("  Hinweis              Demo-Modell – für den Produktivbetrieb stellt Ihre IT ein Modell bereit.\n")
+    if report.get("found_models"):
+        w("\nModelle im Modellordner\n")
+        roles = {"admin": "von der IT", "default": "Demo", "test": "Test"}
+        for found in report["found_models"]:
+            detail = found["problem"] or (
+                f"{found['architecture']}, Kontext {found['context_length']}, {found['size_bytes'] / 2**20:.1f} MiB"
+            )
+            w(f"  {Path(found['file']).name:<44} {roles.get(found['role'], found['role']):<10} {detail}\n")
     if "generation" in report:
         gen = report["generation"]
         w(f"  Testantwort          {gen.get('text', gen.get('error', ''))!r}\n")

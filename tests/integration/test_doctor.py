@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -69,3 +70,17 @@ def test_doctor_fails_with_a_german_reason(tmp_path: Path, test_model_path: Path
     assert "Ergebnis: FEHLER" in result.stdout
     assert needle in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_doctor_finds_a_model_an_admin_placed_in_the_models_folder(tmp_path: Path, test_model_path: Path) -> None:
+    models = tmp_path / "modelle"
+    models.mkdir()
+    shutil.copy(test_model_path, models / "produktiv-8b.gguf")
+    result = doctor(tmp_path, f'models_dir = "{models}"\n')
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Datei                {models / 'produktiv-8b.gguf'}" in result.stdout
+    assert "im Modellordner gefunden" in result.stdout
+    assert "keine Prüfsumme hinterlegt" in result.stdout  # no model_sha256 in policy: said plainly
+    assert "produktiv-8b.gguf" in result.stdout.split("Modelle im Modellordner")[1]
+    assert "von der IT" in result.stdout
+    assert "Demo-Modell" not in result.stdout
