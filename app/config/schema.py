@@ -23,6 +23,13 @@ class Settings(BaseModel):
         default_factory=list,
         description="Ordner, die Aktenlotse lesen und indexieren darf (rekursiv). Leer: nur das Dokumente-Verzeichnis des Benutzers.",
     )
+    max_file_mb: int = Field(
+        default=100, ge=1, le=4096, description="Größte Datei in MB, die indexiert wird; größere werden mit Hinweis übersprungen."
+    )
+    exclude_patterns: list[str] = Field(
+        default_factory=list,
+        description="Dateien und Ordner, die nie indexiert werden (Muster wie *.tmp oder Personalakten/*).",
+    )
     model_path: Path | None = Field(
         default=None,
         description="GGUF-Modelldatei. Leer: das Standardmodell aus models/manifest.toml im Modellordner.",
@@ -71,7 +78,7 @@ class Settings(BaseModel):
 POLICY_KEYS: tuple[str, ...] = tuple(Settings.model_fields) + ("locked",)
 
 #: Keys whose value is a list (REG_MULTI_SZ in the registry).
-LIST_KEYS: frozenset[str] = frozenset({"allowed_roots", "locked"})
+LIST_KEYS: frozenset[str] = frozenset({"allowed_roots", "exclude_patterns", "locked"})
 
 
 def describe(key: str) -> str:

@@ -1,0 +1,126 @@
+"""Documents as the library sees them: extracted blocks, chunks with their citation data, file statuses, hits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class FileStatus(str, Enum):
+    """Outcome of indexing one file; every file ends with one of these and a German reason."""
+
+    PENDING = "pending"  # known, not yet (completely) indexed
+    INDEXED = "indexed"  # text chunks stored (lexically searchable at least)
+    EMPTY = "empty"  # opened fine, no text in it
+    NO_TEXT_LAYER = "no_text_layer"  # PDF page(s) without text: OCR needed
+    ENCRYPTED = "encrypted"
+    UNSUPPORTED = "unsupported"  # a format we do not read (legacy .doc, images, …)
+    REFUSED = "refused"  # too large, zip bomb, outside allowed roots, excluded by policy
+    ERROR = "error"  # corrupt, crashed the reader, timed out
+
+    @property
+    def label_de(self) -> str:
+        return {
+            FileStatus.PENDING: "wartet",
+            FileStatus.INDEXED: "indexiert",
+            FileStatus.EMPTY: "leer",
+            FileStatus.NO_TEXT_LAYER: "keine Textebene – OCR nötig",
+            FileStatus.ENCRYPTED: "verschlüsselt",
+            FileStatus.UNSUPPORTED: "Format nicht unterstützt",
+            FileStatus.REFUSED: "abgelehnt",
+            FileStatus.ERROR: "Fehler",
+        }[self]
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A run of text from a document in reading order: a paragraph, a heading, a table row, a page's text.
+
+    `heading_level` > 0 marks a heading (1 = top). `page` is 1-based where the format has pages, else None.
+    """
+
+    text: str
+    page: int | None = None
+    heading_level: int = 0
+    kind: str = "text"  # "text", "heading", "table", "header", "footer", "textbox", "attachment"
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractedDocument:
+    """What a reader made of a file. `warnings` are German notes (e.g. "Seite 3: keine Textebene – OCR nötig")."""
+
+    path: str
+    format: str  # "pdf", "docx", "odt", "txt", "md", "html", "eml"
+    blocks: tuple[Block, ...]
+    title: str = ""
+    page_count: int | None = None
+    pages_without_text: tuple[int, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def text_length(self) -> int:
+        return sum(len(b.text) for b in self.blocks)
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A citable piece of a document: its text plus everything needed to point a person back to it.
+
+    `start`/`end` are character offsets into the document's full text (`"\\n\\n".join(block texts)` as built by the
+    chunker), so a viewer can highlight the passage. `heading_path` is e.g. ("VwVfG", "§ 28 Anhörung Beteiligter").
+    """
+
+    id: str
+    doc_id: str
+    path: str
+    text: str
+    ordinal: int
+    start: int
+    end: int
+    page: int | None = None
+    page_end: int | None = None
+    heading_path: tuple[str, ...] = ()
+
+    @property
+    def heading(self) -> str:
+        return " › ".join(self.heading_path)
+
+    def embedding_text(self) -> str:
+        """What the embedder and BM25 see: the heading path gives a chunk its context."""
+        return f"{self.heading}\n{self.text}" if self.heading_path else self.text
+
+
+class SearchMode(str, Enum):
+    LEXICAL = "lexical"
+    DENSE = "dense"
+    HYBRID = "hybrid"
+
+    @property
+    def label_de(self) -> str:
+        return {SearchMode.LEXICAL: "Stichwortsuche", SearchMode.DENSE: "Bedeutungssuche",
+                SearchMode.HYBRID: "kombinierte Suche"}[self]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    chunk: Chunk
+    score: float
+    mode: SearchMode
+    details: dict[str, float] = field(default_factory=dict)  # e.g. {"bm25_rank": 1, "dense_rank": 4}
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """One row of the index manifest."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    content_hash: str
+    status: FileStatus
+    reason: str = ""
+    chunk_ids: tuple[str, ...] = ()
+    embedded: bool = False  # dense vectors stored for all chunks
+    format: str = ""
+    page_count: int | None = None
+    root: str = ""
