@@ -6,13 +6,17 @@ import argparse
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from app import __version__
 from app.config import EffectiveConfig, load_config, paths
 from app.core.errors import ModelChecksumMismatch, ModelError
 from app.core.models import CheckStatus, ModelFiles, ModelSelection
 from app.services.model_service import ModelService
+
+if TYPE_CHECKING:
+    from app.services.library import LibraryService
 
 _PROCESS_START = time.perf_counter()
 
@@ -25,6 +29,53 @@ class Container:
     files: ModelFiles
     selection: ModelSelection | None
     model_service: ModelService
+    _library: LibraryService | None = field(default=None, repr=False)
+
+    def library(self) -> LibraryService:
+        """The document library, built on first use (chromadb and the embedder load lazily after that too)."""
+        if self._library is None:
+            self._library = build_library(self.config)
+        return self._library
+
+
+def build_library(config: EffectiveConfig, *, embed: bool = True) -> LibraryService:
+    """Manifest, BM25 index, chromadb vectors, e5 embedder, sandboxed extractor → IndexService → LibraryService.
+
+    Files live in `<index_dir>/manifest.sqlite3`, `<index_dir>/lexical/` and `<index_dir>/vectors/`. Nothing heavy is
+    imported or opened before first use of a store (chromadb, the e5 model, the extractor's worker process).
+    With `embed=False` no vectors are made (the vector store is still opened to remove stale vectors).
+    """
+    from app.adapters.bm25_index import Bm25Index
+    from app.adapters.chroma_store import ChromaVectorStore
+    from app.adapters.e5_embedder import E5Embedder
+    from app.adapters.extract import SandboxedExtractor
+    from app.adapters.fs_scan import FolderScanner
+    from app.adapters.sqlite_manifest import SqliteManifest
+    from app.core.chunking import chunk_document
+    from app.services.indexing import IndexService
+    from app.services.library import LibraryService
+
+    settings = config.settings
+    index_dir = config.index_dir
+    manifest = SqliteManifest(index_dir)
+    lexical = Bm25Index(index_dir / "lexical")
+    vectors = ChromaVectorStore(index_dir / "vectors")
+    embedder = E5Embedder()
+    extractor = SandboxedExtractor(timeout_s=30, max_bytes=settings.max_file_mb * 1024 * 1024)
+    scanner = FolderScanner(config.allowed_roots, settings.max_file_mb, settings.exclude_patterns)
+    indexing = IndexService(
+        extractor=extractor, chunker=lambda doc, doc_id: chunk_document(doc, doc_id), manifest=manifest,
+        lexical=lexical, vectors=vectors, embedder=embedder if embed else None, scanner=scanner,
+    )
+    from app.adapters.watcher import FolderWatcher
+    from app.services.retrieval import RetrievalService, SynonymTable
+
+    synonyms_file = paths.resources_dir() / "retrieval" / "synonyms_de.txt"
+    synonyms = SynonymTable.parse(synonyms_file.read_text(encoding="utf-8")) if synonyms_file.is_file() else None
+    retrieval = RetrievalService(lexical, vectors, embedder, synonyms=synonyms)
+
+    return LibraryService(indexing, retrieval, closers=[extractor.close, vectors.close, lexical.close, manifest.close],
+                          watcher_factory=lambda folders: FolderWatcher(folders, quiet_s=2.0))
 
 
 def build_container(env: Mapping[str, str] | None = None, *, verify_now: bool = False) -> Container:
@@ -95,17 +146,47 @@ def _parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="Installation prüfen: Versionen, Richtlinie, Pfade, Modell und Prüfsumme.")
     doctor.add_argument("--json", action="store_true", help="Ausgabe als JSON")
     doctor.add_argument("--load", action="store_true", help="Das Modell zusätzlich laden und eine kurze Antwort erzeugen.")
+    index = sub.add_parser("index", help="Ordner oder Dateien in die Dokumentenbibliothek aufnehmen (inkrementell).")
+    index.add_argument("paths", nargs="+", metavar="PFAD", help="Ordner oder Dateien innerhalb der freigegebenen Ordner")
+    index.add_argument("--json", action="store_true", help="Zusammenfassung als JSON")
+    index.add_argument("--no-embed", action="store_true", help="Nur Stichwortsuche aufbauen, keine Vektoren berechnen")
+    search = sub.add_parser("search", help="Die Dokumentenbibliothek durchsuchen.")
+    search.add_argument("query", metavar="ANFRAGE")
+    search.add_argument("--k", type=int, default=10, help="Anzahl der Treffer (Standard 10)")
+    search.add_argument("--json", action="store_true", help="Ausgabe als JSON")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    raw = list(sys.argv[1:] if argv is None else argv)
+    if raw[:1] == ["--extract-worker"]:  # the frozen app's document-reader sandbox (app/adapters/extract/sandbox.py)
+        from app.adapters.extract.worker import main as worker_main
+
+        worker_main()
+        return 0
+    args = _parser().parse_args(raw)
     if args.command == "doctor":
         from app.cli.doctor import run_doctor
 
         container = build_container(verify_now=True)
         return run_doctor(container.config, container.selection, container.model_service, container.files,
                           as_json=args.json, load=args.load)
+    if args.command in ("index", "search"):
+        config = load_config()
+        if config.policy_error is not None:
+            print(f"Fehler: {config.policy_error.user_message}", file=sys.stderr)
+            return 2
+        library = build_library(config, embed=not getattr(args, "no_embed", False))
+        try:
+            if args.command == "index":
+                from app.cli.index import run_index
+
+                return run_index(library, args.paths, as_json=args.json, embed=not args.no_embed)
+            from app.cli.search import run_search
+
+            return run_search(library, args.query, k=args.k, as_json=args.json)
+        finally:
+            library.close()
     return run_gui(quit_after_shown=args.quit_after_shown)
 
 
@@ -137,9 +218,13 @@ def run_gui(*, quit_after_shown: bool = False) -> int:
         container.selection,
         runner=runner,
         save_settings=lambda changes: save_user_settings(container.config, changes),
+        # ~0.1 s: chromadb, bm25s and the e5 model load on first use, on the library's worker thread
+        library=container.library() if container.config.usable else None,
     )
     window.show()
     window.start_model_loading()  # in the background: the window is already there
+    if window.library_page is not None and not quit_after_shown:
+        window.library_page.enable_auto_update()  # re-check indexed folders, then watch them
     if quit_after_shown:  # for bench/startup.py: how long until the window is up while the model loads
         app.processEvents()
         state = container.model_service.state.value
@@ -150,6 +235,8 @@ def run_gui(*, quit_after_shown: bool = False) -> int:
     finally:
         del translators
         container.model_service.close()
+        if container._library is not None:
+            container._library.close()
 
 
 if __name__ == "__main__":  # pragma: no cover

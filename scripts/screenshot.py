@@ -6,7 +6,8 @@
 
 Scenes: loading, answer (prompt streamed under the draft banner), error (model unusable), policy
 (broken policy), settings (dialog with locked keys), info (model information dialog), workspace
-(a workspace that is not available yet).
+(a workspace that is not available yet), library (the Bibliothek page over a fake library: indexing under way,
+per-file statuses, a search; then the embedding phase, and a folder refused outside the locked allowed roots).
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ from app.ui.i18n import install_qt_translations  # noqa: E402
 from app.ui.main_window import MainWindow  # noqa: E402
 from app.ui.style import apply_app_style  # noqa: E402
 from tests.gui.fakes import FAKE_INFO, FakeLanguageModel  # noqa: E402
+from tests.gui.library_fakes import ROOT, FakeLibrary, events, records  # noqa: E402
 
-SCENES = ("loading", "answer", "error", "policy", "settings", "info", "workspace")
+SCENES = ("loading", "answer", "error", "policy", "settings", "info", "workspace", "library")
 PROMPT = "Was ist eine Eingangsbestätigung? Antworte in zwei Sätzen."
 
 
@@ -82,6 +84,8 @@ def build(scene: str, model_path: Path | None, home: Path) -> MainWindow:
     policy = home / f"{scene}-policy.toml"
     if scene == "policy":
         policy.write_text("unbekannt = 1\n", encoding="utf-8")
+    elif scene == "library":
+        policy.write_text(f'allowed_roots = ["{ROOT}", "/srv/akten/Gesetze"]\nlocked = ["allowed_roots"]\n', encoding="utf-8")
     elif scene == "settings":
         policy.write_text('n_threads = 4\nmodel_sha256 = "' + "ab" * 32 + '"\nlocked = ["allowed_roots"]\n', encoding="utf-8")
     else:
@@ -105,9 +109,52 @@ def build(scene: str, model_path: Path | None, home: Path) -> MainWindow:
         selection = selection_for(info, CheckStatus.OK, "Standardmodell (Demo)", DEMO_SHA)
     from app.config import save_user_settings
 
+    library = library_for_screenshot() if scene == "library" else None
     return MainWindow(
-        config, ModelService(model), selection, save_settings=lambda changes: save_user_settings(config, changes)
+        config, ModelService(model), selection, save_settings=lambda changes: save_user_settings(config, changes),
+        library=library,
     )
+
+
+def library_for_screenshot() -> FakeLibrary:
+    """Earlier runs left most files indexed; this run has read 123 of 400 files and waits until cancelled."""
+    from app.core.documents import IndexProgress
+
+    first = records()
+    return FakeLibrary(
+        progress=[IndexProgress(123, 400, "123/400 Dateien geprüft", phase="lexical", eta_s=118.0)],
+        file_events=events()[:8],
+        manifest=first,
+        block_until_cancelled=True,
+    )
+
+
+def shoot_library(window: MainWindow, out_dir: Path) -> None:
+    from app.core.documents import IndexProgress
+
+    page = window.library_page
+    window.show_workspace("bibliothek")
+    process_until(lambda: page.file_model.rowCount() > 0, 5)
+    page.start_indexing()
+    library = page.library
+    process_until(lambda: library.yielded_all.is_set() and page.file_model.rowCount() >= 10, 5)
+    page.search_box.search_edit.setText("Hundesteuer Ermäßigung Bewachung")
+    page.search_box.search()
+    process_until(lambda: page.search_box.hits.topLevelItemCount() > 0, 5)
+    process_until(lambda: "123 von 400" in page.progress_label.text(), 5)
+    grab(window, out_dir / "library.png")
+
+    page._on_progress_changed(IndexProgress(212, 640, "Bedeutungssuche: 212/640 Abschnitte", phase="embed",  # noqa: SLF001
+                                            eta_s=145.0))
+    page.filter_combo.setCurrentIndex(page.filter_combo.findData("skipped"))
+    grab(window, out_dir / "library_embedding.png")
+
+    page.cancel_indexing()
+    process_until(lambda: not page.is_indexing, 5)
+    page.filter_combo.setCurrentIndex(0)
+    page._choose_folder = lambda _parent: "/home/mmustermann/Privat/Steuer"  # noqa: SLF001 - no dialog offscreen
+    page.add_folder()
+    grab(window, out_dir / "library_refused.png")
 
 
 def _fields(info: ModelInfo) -> dict:
@@ -148,6 +195,8 @@ def shoot(scene: str, model_path: Path | None, out_dir: Path, home: Path) -> Non
         process_until(lambda: window.model_status.state is ModelState.READY)
         window.show_workspace("nachschlagen")
         grab(window, out_dir / f"main_window_nachschlagen{tag}.png")
+    elif scene == "library":
+        shoot_library(window, out_dir)
     elif scene == "info":
         dialog = window.show_model_info()
         grab(dialog, out_dir / f"model_info_dialog{tag}.png")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from app.core.progress import Progress
+
 
 class FileStatus(str, Enum):
     """Outcome of indexing one file; every file ends with one of these and a German reason."""
@@ -124,3 +126,41 @@ class FileRecord:
     format: str = ""
     page_count: int | None = None
     root: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedFile:
+    """A file found under an allowed root. `refused` is a German reason when policy forbids indexing it."""
+
+    path: str  # the resolved (real) path; the manifest key
+    root: str
+    size: int
+    mtime_ns: int
+    refused: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FileEvent:
+    """What happened to one file during an indexing run (for per-file status in the UI and CLI).
+
+    `action`: "indexed" (lexically searchable), "failed" (status/reason say why), "removed" (deleted or moved away),
+    "embedded" (dense vectors stored for all its chunks).
+    """
+
+    path: str
+    status: FileStatus
+    reason: str = ""
+    chunks: int = 0
+    action: str = "indexed"
+
+
+@dataclass(frozen=True, slots=True)
+class IndexProgress(Progress):
+    """Progress of an indexing run: a Progress (so generic runners show it) plus the phase and time left.
+
+    `phase` is "scan", "lexical" (extract, chunk, BM25), "embed" (dense vectors) or "done"; `eta_s` is the estimated
+    seconds left in this phase (None while unknown), from a moving average of recent throughput.
+    """
+
+    phase: str = ""
+    eta_s: float | None = None

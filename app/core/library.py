@@ -47,6 +47,10 @@ class VectorStore(Protocol):
 
     def ids(self) -> set[str]: ...
 
+    def vectors(self, chunk_ids: Sequence[str]) -> list[list[float] | None]:
+        """Stored vectors in the order asked for, None for unknown ids."""
+        ...
+
 
 class LexicalIndex(Protocol):
     def add(self, chunks: Sequence[Chunk]) -> None: ...
@@ -56,6 +60,10 @@ class LexicalIndex(Protocol):
     def search(self, query: str, k: int, paths: Sequence[str] | None = None) -> list[tuple[str, float]]: ...
 
     def get(self, chunk_ids: Sequence[str]) -> list[Chunk]: ...
+
+    def ids(self) -> set[str]:
+        """Every stored chunk id (recovery uses it to find orphans)."""
+        ...
 
     def flush(self) -> None:
         """Make additions searchable and durable (e.g. rebuild and save the BM25 matrix)."""

@@ -20,6 +20,8 @@ from app.core.llm import ModelState
 from app.core.models import ModelSelection
 from app.services.model_service import ModelService
 from app.ui.i18n import tr
+from app.ui.library_facade import LibraryFacade
+from app.ui.library_page import LibraryPage
 from app.ui.message_bar import MessageBar, Severity
 from app.ui.model_info_dialog import ModelInfoDialog
 from app.ui.model_status import ModelStatus
@@ -28,9 +30,10 @@ from app.ui.settings_dialog import SaveSettings, SettingsDialog
 from app.ui.status import StatusArea
 from app.ui.style import STYLE_SHEET
 from app.ui.task_runner import Task, TaskRunner
-from app.ui.workspaces import PlaceholderPage, workspaces
+from app.ui.workspaces import PlaceholderPage, Workspace, workspaces
 
 MODEL_PAGE = "modell"
+LIBRARY_PAGE = "bibliothek"
 SHUTDOWN_WAIT_MS = 1500
 
 
@@ -47,6 +50,7 @@ class MainWindow(QMainWindow):
         selection: ModelSelection | None,
         runner: TaskRunner | None = None,
         save_settings: SaveSettings | None = None,
+        library: LibraryFacade | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
@@ -66,7 +70,7 @@ class MainWindow(QMainWindow):
         self.navigation = QListWidget()
         self.navigation.setObjectName("navigation")
         self.navigation.setAccessibleName(tr("Arbeitsbereiche"))
-        self.navigation.setAccessibleDescription(tr("Strg+1 bis Strg+5 wechseln direkt"))
+        self.navigation.setAccessibleDescription(tr("Strg+1 bis Strg+6 wechseln direkt"))
         self.navigation.setFixedWidth(220)
         self.pages = QStackedWidget()
         self._page_keys: list[str] = []
@@ -76,6 +80,20 @@ class MainWindow(QMainWindow):
             self._add_page(workspace.key, workspace.title, PlaceholderPage(workspace, hint), number)
         self.model_test_box = ModelTestBox(model_service, self.model_status, self.runner)
         self._add_page(MODEL_PAGE, tr("Modell testen"), self.model_test_box, len(self._page_keys) + 1)
+        # After "Modell testen", so Strg+1 … Strg+5 keep their meaning; the library is Strg+6.
+        self.library_page: LibraryPage | None = None
+        if library is not None:
+            self.library_page = LibraryPage(library, config, self.runner)
+            library_widget: QWidget = self.library_page
+        else:
+            library_widget = PlaceholderPage(
+                Workspace(LIBRARY_PAGE, tr("Bibliothek"), tr(
+                    "Hier werden Sie sehen, welche Ordner indexiert sind, wie weit die Indexierung ist und welche "
+                    "Dateien übersprungen wurden – und im Index suchen können."
+                )),
+                hint,
+            )
+        self._add_page(LIBRARY_PAGE, tr("Bibliothek"), library_widget, len(self._page_keys) + 1)
         self.navigation.currentRowChanged.connect(self.pages.setCurrentIndex)
 
         body = QHBoxLayout()
@@ -177,6 +195,9 @@ class MainWindow(QMainWindow):
         self.show_workspace(key)
         if key == MODEL_PAGE:
             self.model_test_box.prompt_edit.setFocus()
+        elif key == LIBRARY_PAGE and self.library_page is not None:
+            page = self.library_page
+            (page.index_button if page.index_button.isEnabled() else page.cancel_button).setFocus()
         else:
             self.navigation.setFocus()
 
@@ -221,11 +242,13 @@ class MainWindow(QMainWindow):
     def _on_settings_saved(self, config: EffectiveConfig) -> None:
         self.config = config
         self.model_status.config = config
+        if self.library_page is not None:
+            self.library_page.set_config(config)
         self.message_bar.clear_message("settings")
         self.settings_saved.emit(config)
 
     # -- closing --------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         """Cancel running work and wait briefly, so no worker reports into a window that is gone."""
-        self.runner.shutdown(SHUTDOWN_WAIT_MS)
+        self.runner.shutdown(SHUTDOWN_WAIT_MS)  # also cancels a running indexing (it stops between files)
         super().closeEvent(event)

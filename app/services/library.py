@@ -1,0 +1,118 @@
+"""The document library as one object for front ends: index folders, follow progress, search, read statuses.
+
+API (for the UI and the CLI; built by `app.bootstrap.build_library(config)`)
+-----------------------------------------------------------------------------
+``LibraryService(indexing, retrieval=None, closers=())``
+- ``check_folders(paths) -> list[Path]`` — real paths; raises ``PolicyViolation`` (German) outside the allowed roots.
+- ``index(folders, cancel=None, *, embed=True) -> Iterator[IndexProgress | FileEvent]`` — the long work; run it on
+  the library's owner thread (the generic task runner). See ``app.services.indexing`` for events and guarantees.
+- ``search(query, k=10, paths=None) -> list[Hit]`` — ranked hits; each says which mode answered (``hit.mode``).
+  Works while ``index`` runs (from another thread). Without a retrieval service: BM25 only (mode LEXICAL).
+- ``statuses() -> list[FileRecord]``, ``summary() -> dict[FileStatus, int]``, ``problems() -> list[FileRecord]``
+  — from the manifest, any thread.
+- ``last_run`` — ``RunStats`` of the latest ``index`` run.
+- ``watch(folders)`` / ``unwatch()`` — follow changes in the folders (watchdog; debounced, quiet period 2 s);
+  ``changes(timeout=0.0) -> set[str]`` returns the settled changed paths (empty while changes are still coming in;
+  blocks up to ``timeout``). Poll it (e.g. a 2 s timer) and, when it is non-empty, run ``index(folders)`` again on the
+  owner thread: unchanged files cost a stat each, so the whole tree is simply re-checked.
+- ``close()`` — release stores and the extractor's worker process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from app.core.documents import (
+    FileEvent,
+    FileRecord,
+    FileStatus,
+    Hit,
+    IndexProgress,
+    SearchMode,
+)
+from app.core.progress import CancelToken
+from app.services.indexing import IndexService, RunStats
+
+
+class Watcher(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def take_changes(self) -> set[str]: ...
+
+    def wait_for_changes(self, timeout: float) -> set[str]: ...
+
+
+class Retrieval(Protocol):
+    def search(self, query: str, k: int = 10, paths: Sequence[str] | None = None) -> list[Hit]: ...
+
+
+class LibraryService:
+    def __init__(self, indexing: IndexService, retrieval: Retrieval | None = None,
+                 closers: Sequence[Callable[[], None]] = (),
+                 watcher_factory: Callable[[Sequence[Path]], Watcher] | None = None) -> None:
+        self.indexing = indexing
+        self.retrieval = retrieval
+        self._closers = list(closers)
+        self._watcher_factory = watcher_factory
+        self._watcher: Watcher | None = None
+
+    # -- watching -------------------------------------------------------------------------
+    def watch(self, folders: Sequence[Path | str]) -> None:
+        self.unwatch()
+        if self._watcher_factory is None:
+            return
+        watcher = self._watcher_factory(self.check_folders(folders))
+        watcher.start()
+        self._watcher = watcher
+
+    def unwatch(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+
+    def changes(self, timeout: float = 0.0) -> set[str]:
+        if self._watcher is None:
+            return set()
+        return self._watcher.wait_for_changes(timeout) if timeout > 0 else self._watcher.take_changes()
+
+    def check_folders(self, paths: Sequence[Path | str]) -> list[Path]:
+        return self.indexing.check_folders(paths)
+
+    def index(self, folders: Sequence[Path | str], cancel: CancelToken | None = None, *, embed: bool = True
+              ) -> Iterator[IndexProgress | FileEvent]:
+        return self.indexing.run(folders, cancel, embed=embed)
+
+    @property
+    def last_run(self) -> RunStats:
+        return self.indexing.last_run
+
+    def search(self, query: str, k: int = 10, paths: Sequence[str] | None = None) -> list[Hit]:
+        if self.retrieval is not None:
+            return self.retrieval.search(query, k=k, paths=paths)
+        lexical = self.indexing.lexical
+        ranked = lexical.search(query, k, paths)
+        chunks = {c.id: c for c in lexical.get([cid for cid, _ in ranked])}
+        return [Hit(chunks[cid], score, SearchMode.LEXICAL, {"bm25_rank": float(rank)})
+                for rank, (cid, score) in enumerate(ranked, 1) if cid in chunks]
+
+    def statuses(self) -> list[FileRecord]:
+        return self.indexing.statuses()
+
+    def summary(self) -> dict[FileStatus, int]:
+        return self.indexing.summary()
+
+    def problems(self) -> list[FileRecord]:
+        return self.indexing.problems()
+
+    def close(self) -> None:
+        self.unwatch()
+        for close in reversed(self._closers):
+            try:
+                close()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                pass
+        self._closers.clear()
