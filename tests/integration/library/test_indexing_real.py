@@ -197,7 +197,10 @@ def _kill_when(proc: subprocess.Popen, manifest_file: Path, sql: str, at_least: 
                     n = 0
             if n >= at_least:
                 break
-            time.sleep(0.01)
+            try:  # wait on the process itself between polls of the manifest
+                proc.wait(timeout=0.01)
+            except subprocess.TimeoutExpired:
+                pass
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         proc.wait(timeout=30)
