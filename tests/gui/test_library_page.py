@@ -19,6 +19,7 @@ from app.ui.library_page import LOCKED_ROOTS_TEXT
 from app.ui.main_window import LIBRARY_PAGE, MainWindow
 from app.ui.task_runner import TaskRunner
 
+from .a11y import interactive_without_name
 from .conftest import selection_for
 from .fakes import FAKE_INFO, FakeLanguageModel
 from .library_fakes import ROOT, FakeLibrary, events, records
@@ -295,20 +296,10 @@ def test_ctrl_6_opens_the_library_and_ctrl_5_still_the_model_test(make_library_w
     assert page.search_box.search_edit.hasFocus()
 
 
-def _interactive_without_name(root: QWidget) -> list[str]:
-    missing = []
-    for widget in [root, *root.findChildren(QWidget)]:
-        if not widget.isVisible() or not widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
-            continue
-        if not widget.accessibleName().strip():
-            missing.append(f"{type(widget).__name__} {widget.objectName()!r}")
-    return missing
-
-
 def test_every_interactive_widget_has_an_accessible_name(make_library_window, qtbot, monkeypatch, tmp_path):
     service = FakeLibrary(file_events=events(), block_until_cancelled=True)
     window, page = make_library_window(service, locked=True)
-    assert _interactive_without_name(window) == []
+    assert interactive_without_name(window) == []
     start(page, qtbot)
     qtbot.waitUntil(lambda: page.file_model.rowCount() == 10)
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *args, **kwargs: str(tmp_path / "Privat"))
@@ -318,7 +309,7 @@ def test_every_interactive_widget_has_an_accessible_name(make_library_window, qt
     page.search_box.search_edit.setText("Hundesteuer")
     with qtbot.waitSignal(page.search_box.search_finished, timeout=5000):
         page.search_box.search()
-    assert _interactive_without_name(window) == []
+    assert interactive_without_name(window) == []
     focusable = [w for w in page.findChildren(QWidget) if w.isVisible() and w.focusPolicy() & Qt.FocusPolicy.TabFocus]
     names = {w.accessibleName() for w in focusable}
     assert {"Ordner im Index", "Ordner hinzufügen", "Jetzt indexieren", "Indexierung abbrechen",

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QLineEdit
 
 from app.core.errors import ModelError, ModelNotFound
 from app.core.llm import ModelState
@@ -16,6 +16,7 @@ from app.ui.model_test_box import DRAFT_BANNER
 from app.ui.settings_dialog import LOCKED_TEXT
 from app.ui.workspaces import PlaceholderPage
 
+from .a11y import interactive_without_name
 from .fakes import ANSWER, FAKE_INFO, FakeLanguageModel
 
 pytestmark = pytest.mark.gui
@@ -258,27 +259,17 @@ def test_model_information_dialog(ready_window, qtbot):
     assert dialog.template_view is not None and "im_start" in dialog.template_view.toPlainText()
 
 
-def _interactive_without_name(root: QWidget) -> list[str]:
-    missing = []
-    for widget in [root, *root.findChildren(QWidget)]:
-        if not widget.isVisible() or not widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
-            continue
-        if not widget.accessibleName().strip():
-            missing.append(f"{type(widget).__name__} {widget.objectName()!r}")
-    return missing
-
-
 def test_every_interactive_widget_has_an_accessible_name(ready_window, write_policy, qtbot):
     config = write_policy('n_threads = 2\n')
     window = ready_window(config=config)
-    assert _interactive_without_name(window) == []
+    assert interactive_without_name(window) == []
     for page in ("nachschlagen", "entwuerfe", "modell"):
         window.show_workspace(page)
-        assert _interactive_without_name(window) == [], page
+        assert interactive_without_name(window) == [], page
     for dialog in (window.open_settings(), window.show_model_info()):
         qtbot.addWidget(dialog)
         qtbot.waitExposed(dialog)
-        assert _interactive_without_name(dialog) == [], dialog.objectName()
+        assert interactive_without_name(dialog) == [], dialog.objectName()
         dialog.close()
     for action in window.menuBar().actions():
         assert "&" in action.text(), f"menu {action.text()} has a mnemonic"

@@ -11,6 +11,7 @@ from app.adapters.extract.limits import Limits, fail
 from app.adapters.extract.safezip import has, read_member
 from app.adapters.extract.textutil import clean, one_line
 from app.adapters.extract.xmlsafe import attr, local, parse_xml
+from app.adapters.extract.zipxml import add_unique, metadata_title, parse_optional
 from app.core.documents import Block, ExtractedDocument, FileStatus
 
 _SKIP = {"annotation", "annotation-end", "tracked-changes", "sequence-decls", "variable-decls", "user-field-decls",
@@ -133,13 +134,8 @@ def _inline(el: etree._Element, parts: list[str], boxes: list[etree._Element], b
 
 
 def _headers_footers(zf: zipfile.ZipFile, limits: Limits) -> tuple[list[Block], list[Block]]:
-    if not has(zf, "styles.xml"):
-        return [], []
-    try:
-        root = parse_xml(read_member(zf, "styles.xml", limits), "styles.xml")
-    except Exception as exc:
-        if getattr(exc, "status", "") == FileStatus.REFUSED.value:
-            raise
+    root = parse_optional(zf, "styles.xml", limits)
+    if root is None:
         return [], []
     out: dict[str, list[Block]] = {"header": [], "footer": []}
     seen: set[str] = set()
@@ -151,17 +147,12 @@ def _headers_footers(zf: zipfile.ZipFile, limits: Limits) -> tuple[list[Block], 
             continue
         walker = _Walker(kind)
         walker.container(el)
-        for block in walker.blocks:
-            key = one_line(block.text)
-            if key not in seen:
-                seen.add(key)
-                out[kind].append(block)
+        add_unique(walker.blocks, seen, out[kind])
     return out["header"], out["footer"]
 
 
 def _meta_title(zf: zipfile.ZipFile, limits: Limits) -> str:
-    if not has(zf, "meta.xml"):
-        return ""
+    return metadata_title(zf, "meta.xml", limits)
     try:
         root = parse_xml(read_member(zf, "meta.xml", limits), "meta.xml")
     except Exception:  # noqa: BLE001

@@ -17,6 +17,7 @@ from app.adapters.extract.limits import Limits, fail
 from app.adapters.extract.safezip import has, read_member
 from app.adapters.extract.textutil import clean, one_line
 from app.adapters.extract.xmlsafe import attr, local, parse_xml
+from app.adapters.extract.zipxml import add_unique, metadata_title, parse_optional
 from app.core.documents import Block, ExtractedDocument, FileStatus
 
 _HEADING_NAME = re.compile(r"^(?:heading|überschrift|berschrift|titre|titolo)\s*(\d)$", re.IGNORECASE)
@@ -251,27 +252,17 @@ def _headers_footers(zf: zipfile.ZipFile, limits: Limits, main: str,
     seen: set[str] = set()
     for kind, parts in found.items():
         for part in parts:
-            if not has(zf, part):
-                continue
-            try:
-                root = parse_xml(read_member(zf, part, limits), part)
-            except Exception as exc:
-                if getattr(exc, "status", "") == FileStatus.REFUSED.value:
-                    raise
+            root = parse_optional(zf, part, limits)
+            if root is None:
                 continue
             body = _Body(styles, kind=kind)
             body.container(root)
-            for block in body.blocks:
-                key = one_line(block.text)
-                if key not in seen:
-                    seen.add(key)
-                    result[kind].append(block)
+            add_unique(body.blocks, seen, result[kind])
     return result["header"], result["footer"]
 
 
 def _core_title(zf: zipfile.ZipFile, limits: Limits) -> str:
-    if not has(zf, "docProps/core.xml"):
-        return ""
+    return metadata_title(zf, "docProps/core.xml", limits)
     try:
         root = parse_xml(read_member(zf, "docProps/core.xml", limits), "docProps/core.xml")
     except Exception:  # noqa: BLE001
