@@ -17,6 +17,7 @@ from app.services.model_service import ModelService
 
 if TYPE_CHECKING:
     from app.services.library import LibraryService
+    from app.services.lookup import LookupService
 
 _PROCESS_START = time.perf_counter()
 
@@ -36,6 +37,12 @@ class Container:
         if self._library is None:
             self._library = build_library(self.config)
         return self._library
+
+    def lookup(self) -> LookupService:
+        """Nachschlagen over the library with the app's model."""
+        from app.services.lookup import LookupService
+
+        return LookupService(self.library(), self.model_service)
 
 
 def build_library(config: EffectiveConfig, *, embed: bool = True) -> LibraryService:
@@ -154,6 +161,11 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("query", metavar="ANFRAGE")
     search.add_argument("--k", type=int, default=10, help="Anzahl der Treffer (Standard 10)")
     search.add_argument("--json", action="store_true", help="Ausgabe als JSON")
+    ask = sub.add_parser("ask", help="Eine Frage an die eigenen Dokumente stellen – Antwort mit Quellen (Entwurf).")
+    ask.add_argument("question", metavar="FRAGE")
+    ask.add_argument("--scope", action="append", default=[], metavar="PFAD",
+                     help="Nur in diesem Ordner (Akte) oder diesen Dateien suchen; mehrfach angebbar")
+    ask.add_argument("--json", action="store_true", help="Ausgabe als JSON (Antwort, Quellen, Hinweise)")
     return parser
 
 
@@ -171,6 +183,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         container = build_container(verify_now=True)
         return run_doctor(container.config, container.selection, container.model_service, container.files,
                           as_json=args.json, load=args.load)
+    if args.command == "ask":
+        from app.cli.ask import run_ask
+
+        container = build_container()
+        if container.config.policy_error is not None:
+            print(f"Fehler: {container.config.policy_error.user_message}", file=sys.stderr)
+            return 2
+        library = container.library()
+        try:
+            return run_ask(container.lookup(), container.model_service, args.question, scope_paths=args.scope,
+                           check=library.check_folders, as_json=args.json)
+        finally:
+            container.model_service.close()
+            library.close()
     if args.command in ("index", "search"):
         config = load_config()
         if config.policy_error is not None:
@@ -220,6 +246,7 @@ def run_gui(*, quit_after_shown: bool = False) -> int:
         save_settings=lambda changes: save_user_settings(container.config, changes),
         # ~0.1 s: chromadb, bm25s and the e5 model load on first use, on the library's worker thread
         library=container.library() if container.config.usable else None,
+        lookup=container.lookup() if container.config.usable else None,
     )
     window.show()
     window.start_model_loading()  # in the background: the window is already there

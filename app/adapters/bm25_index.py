@@ -129,6 +129,23 @@ class Bm25Index:
             alive = self._existing([cid for cid, _ in candidates])
             return [(cid, s) for cid, s in candidates if cid in alive][:k]
 
+    def coverage(self, query: str, chunk_ids: Sequence[str]) -> dict[str, float]:
+        """For each chunk: the share of the query's distinct index terms (stems, compound parts, § numbers) that
+        occur in the chunk's text or headings – 1.0 when every word of the question is there. Unknown ids: left out.
+        A relevance signal that does not depend on the rest of the corpus (BM25 scores do)."""
+        with self._lock:
+            wanted = set(self._analyzer.terms(surface_tokens(query, keep_case=True)))
+            if not wanted or not chunk_ids:
+                return {}
+            out: dict[str, float] = {}
+            for i in range(0, len(chunk_ids), 500):
+                part = list(chunk_ids[i:i + 500])
+                q = f"SELECT id, terms, title_terms FROM chunks WHERE id IN ({','.join('?' * len(part))})"
+                for cid, body, title in self._db.execute(q, part):
+                    have = set(self._analyzer.terms(body.split() + title.replace("\x1f", " ").split()))
+                    out[cid] = len(wanted & have) / len(wanted)
+            return out
+
     def get(self, chunk_ids: Sequence[str]) -> list[Chunk]:
         """Chunks in the order asked for; unknown ids are left out."""
         if not chunk_ids:

@@ -15,6 +15,9 @@ API (for the UI and the CLI; built by `app.bootstrap.build_library(config)`)
   ``changes(timeout=0.0) -> set[str]`` returns the settled changed paths (empty while changes are still coming in;
   blocks up to ``timeout``). Poll it (e.g. a 2 s timer) and, when it is non-empty, run ``index(folders)`` again on the
   owner thread: unchanged files cost a stat each, so the whole tree is simply re-checked.
+- ``document_text(path) -> str`` — the full text of an indexed file as the chunker saw it (``Chunk.start``/``end``
+  index into it), read again through the sandboxed extractor; ``AktenlotseError`` (German) if the file is not in
+  the index, gone or unreadable. Only files in the manifest are read, so nothing outside the allowed roots.
 - ``close()`` — release stores and the extractor's worker process.
 """
 
@@ -32,6 +35,9 @@ from app.core.documents import (
     IndexProgress,
     SearchMode,
 )
+from app.core.chunking import document_text
+from app.core.errors import AktenlotseError, PolicyViolation
+from app.core.library import ExtractionError
 from app.core.progress import CancelToken
 from app.services.indexing import IndexService, RunStats
 
@@ -101,6 +107,20 @@ class LibraryService:
 
     def statuses(self) -> list[FileRecord]:
         return self.indexing.statuses()
+
+    def document_text(self, path: str) -> str:
+        record = self.indexing.manifest.get(str(path))
+        if record is None or record.status is not FileStatus.INDEXED:
+            raise AktenlotseError("Diese Datei ist nicht (mehr) in der Dokumentenbibliothek.", str(path))
+        if self.indexing.scanner.allowed_root_of(path) is None:
+            raise PolicyViolation("Diese Datei liegt nicht in einem freigegebenen Ordner.", str(path))
+        if not Path(path).is_file():
+            raise AktenlotseError("Die Datei wurde gelöscht oder verschoben.", str(path))
+        try:
+            doc = self.indexing.extractor.extract(Path(path))
+        except ExtractionError as exc:
+            raise AktenlotseError(f"Die Datei kann nicht mehr gelesen werden: {exc.reason}", str(path)) from exc
+        return document_text(doc)
 
     def summary(self) -> dict[FileStatus, int]:
         return self.indexing.summary()

@@ -106,6 +106,18 @@ class ModelService:
         messages = [ChatMessage("system", SYSTEM_PROMPT_TEST), ChatMessage("user", prompt)]
         yield from self._model.stream_chat(messages, params or GenerationParams(max_tokens=256), cancel)
 
+    def chat(self, messages: list[ChatMessage], params: GenerationParams, cancel: CancelToken) -> Iterator[str]:
+        """Stream the model's reply to prepared messages (the features' own prompts); ModelNotReady before load."""
+        if self._model is None or self._state is not ModelState.READY:
+            raise self._error if self._state is ModelState.ERROR and self._error else ModelNotReady()
+        yield from self._model.stream_chat(messages, params, cancel)
+
+    @property
+    def context_length(self) -> int:
+        """Tokens the loaded model accepts (prompt + answer); 0 when unknown."""
+        n_ctx = getattr(self._model, "n_ctx", 0) if self._model is not None else 0
+        return int(n_ctx or (self.info.context_length if self.info else 0) or 0)
+
     def close(self) -> None:
         if self._model is not None:
             self._model.close()

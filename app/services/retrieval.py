@@ -178,7 +178,8 @@ class RetrievalService:
         analysis = self.analyse(query)
         depth = max(self._depth, k)
         lexical = self.lexical_ranking(query, depth, paths, analysis)
-        dense = self._dense_with_feedback(query, depth, paths, lexical)
+        qvec = self._query_vector(query)
+        dense = self._dense_with_feedback(query, depth, paths, lexical, qvec)
         sides: list[tuple[str, list[tuple[str, float]], float]] = [
             ("bm25", lexical, self._weights[0]), ("dense", dense, self._weights[1])]
         sides += self._expansion_rankings(query, depth, paths, cancel)
@@ -199,7 +200,31 @@ class RetrievalService:
                     fused[cid] += boost
                     details[cid]["boost"] = boost
         ranked = sorted(((cid, s) for cid, s in fused.items() if cid in chunks), key=lambda x: -x[1])[:k]
+        self._relevance(query, qvec, [cid for cid, _ in ranked], details)
         return [Hit(chunks[cid], s, mode, details[cid]) for cid, s in ranked]
+
+    def _query_vector(self, query: str) -> list[float] | None:
+        if self._vectors is None or self._embedder is None:
+            return None
+        return [float(x) for x in self._embedder.query(query)]
+
+    def _relevance(self, query: str, qvec: list[float] | None, ids: list[str],
+                   details: dict[str, dict[str, float]]) -> None:
+        """Absolute relevance signals for the returned hits (RRF scores only rank): `cosine` – similarity of the
+        plain question vector to the stored chunk vector (needs the store's optional `vectors(ids)`), and
+        `coverage` – share of the question's index terms in the chunk (needs the lexical index's optional
+        `coverage(query, ids)`). Callers such as the lookup use them to tell "nothing fits" from weak hits."""
+        if not ids:
+            return
+        stored = getattr(self._vectors, "vectors", None)
+        if qvec is not None and callable(stored):
+            for cid, vec in zip(ids, stored(ids)):
+                if vec is not None:
+                    details[cid]["cosine"] = round(float(sum(a * b for a, b in zip(qvec, vec))), 6)
+        coverage = getattr(self._lexical, "coverage", None)
+        if callable(coverage):
+            for cid, share in coverage(query, ids).items():
+                details[cid]["coverage"] = round(share, 6)
 
     def _expansion_rankings(self, query: str, k: int, paths: Sequence[str] | None,
                             cancel: CancelToken | None) -> list[tuple[str, list[tuple[str, float]], float]]:
@@ -230,7 +255,8 @@ class RetrievalService:
         return [s for s in sides if s[1]]
 
     def _dense_with_feedback(self, query: str, k: int, paths: Sequence[str] | None,
-                             lexical: list[tuple[str, float]]) -> list[tuple[str, float]]:
+                             lexical: list[tuple[str, float]], qvec: list[float] | None = None
+                             ) -> list[tuple[str, float]]:
         """Dense ranking with hybrid pseudo-relevance feedback (Rocchio).
 
         The query vector is moved towards the mean vector of the top `feedback_docs` chunks of the first dense run
@@ -239,7 +265,8 @@ class RetrievalService:
         """
         if self._vectors is None or self._embedder is None:
             return []
-        qvec = [float(x) for x in self._embedder.query(query)]
+        if qvec is None:
+            qvec = [float(x) for x in self._embedder.query(query)]
         first = self._vectors.query(qvec, k, paths)
         stored = getattr(self._vectors, "vectors", None)
         n = self._feedback_docs

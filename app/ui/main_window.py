@@ -17,11 +17,14 @@ from PySide6.QtWidgets import (
 from app.config import EffectiveConfig
 from app.core.errors import AktenlotseError
 from app.core.llm import ModelState
+from app.core.lookup import DraftReview
 from app.core.models import ModelSelection
 from app.services.model_service import ModelService
 from app.ui.i18n import tr
 from app.ui.library_facade import LibraryFacade
 from app.ui.library_page import LibraryPage
+from app.ui.lookup_facade import LookupFacade
+from app.ui.lookup_page import LookupPage
 from app.ui.message_bar import MessageBar, Severity
 from app.ui.model_info_dialog import ModelInfoDialog
 from app.ui.model_status import ModelStatus
@@ -34,6 +37,7 @@ from app.ui.workspaces import PlaceholderPage, Workspace, workspaces
 
 MODEL_PAGE = "modell"
 LIBRARY_PAGE = "bibliothek"
+LOOKUP_PAGE = "nachschlagen"
 SHUTDOWN_WAIT_MS = 1500
 
 
@@ -51,6 +55,8 @@ class MainWindow(QMainWindow):
         runner: TaskRunner | None = None,
         save_settings: SaveSettings | None = None,
         library: LibraryFacade | None = None,
+        lookup: LookupFacade | None = None,
+        review: DraftReview | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
@@ -76,8 +82,15 @@ class MainWindow(QMainWindow):
         self._page_keys: list[str] = []
 
         hint = tr("Bis dahin können Sie unter „Modell testen“ (Strg+5) prüfen, ob das Sprachmodell auf diesem Rechner arbeitet.")
+        self.lookup_page: LookupPage | None = None
         for number, workspace in enumerate(workspaces(), start=1):
-            self._add_page(workspace.key, workspace.title, PlaceholderPage(workspace, hint), number)
+            page: QWidget
+            if workspace.key == LOOKUP_PAGE and lookup is not None:
+                self.lookup_page = LookupPage(lookup, self.model_status, self.runner, review)
+                page = self.lookup_page
+            else:
+                page = PlaceholderPage(workspace, hint)
+            self._add_page(workspace.key, workspace.title, page, number)
         self.model_test_box = ModelTestBox(model_service, self.model_status, self.runner)
         self._add_page(MODEL_PAGE, tr("Modell testen"), self.model_test_box, len(self._page_keys) + 1)
         # After "Modell testen", so Strg+1 … Strg+5 keep their meaning; the library is Strg+6.
@@ -114,9 +127,13 @@ class MainWindow(QMainWindow):
         self.model_status.state_changed.connect(self._on_model_state_changed)
         self._show_config_messages()
         self._on_model_state_changed(self.model_status.state)
-        # This release has one working feature; open on it. Later releases open on "Nachschlagen".
-        self.show_workspace(MODEL_PAGE)
-        self.setTabOrder(self.navigation, self.model_test_box.prompt_edit)
+        # Open on the main feature: "Nachschlagen" when it is wired up, else the one working page.
+        if self.lookup_page is not None:
+            self.show_workspace(LOOKUP_PAGE)
+            self.setTabOrder(self.navigation, self.lookup_page.question_edit)
+        else:
+            self.show_workspace(MODEL_PAGE)
+            self.setTabOrder(self.navigation, self.model_test_box.prompt_edit)
 
     # -- public API for the bootstrap -----------------------------------------------------
     def start_model_loading(self) -> Task | None:
@@ -195,6 +212,8 @@ class MainWindow(QMainWindow):
         self.show_workspace(key)
         if key == MODEL_PAGE:
             self.model_test_box.prompt_edit.setFocus()
+        elif key == LOOKUP_PAGE and self.lookup_page is not None:
+            self.lookup_page.question_edit.setFocus()
         elif key == LIBRARY_PAGE and self.library_page is not None:
             page = self.library_page
             (page.index_button if page.index_button.isEnabled() else page.cancel_button).setFocus()

@@ -21,6 +21,10 @@ ERROR_BG = "#fbe9e7"
 ERROR_INK = "#7a1a12"  # 8.8:1
 INFO_BG = "#e7f0fa"
 INFO_INK = "#0b3a66"  # 10:1
+FLAG_BG = "#ffd978"  # an answer sentence without a source: dark brown (DRAFT_INK) on amber, 9:1
+FACT_BG = "#fde2de"  # a fact not found in the sources: ERROR_INK on light red, 8:1
+FACT_LINE = "#c0281b"  # its wavy underline
+HIGHLIGHT_BG = "#fff176"  # the cited passage in the passage viewer
 
 STYLE_SHEET = f"""
 QMainWindow, QDialog {{ background: {PAGE}; color: {INK}; }}
@@ -58,6 +62,17 @@ QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus, QSpinBox:focus, QComboBo
     border: 2px solid {FOCUS}; }}
 QPlainTextEdit#modelOutput {{ border: 1px solid {DRAFT_EDGE}; border-top: none; background: #fffdf6; }}
 QPlainTextEdit#modelOutput:focus {{ border: 2px solid {FOCUS}; border-top: none; }}
+QTextBrowser#lookupAnswer {{ border: 1px solid {DRAFT_EDGE}; border-top: none; background: #fffdf6; }}
+QTextBrowser#lookupAnswer:focus {{ border: 2px solid {FOCUS}; border-top: none; }}
+QListWidget#lookupSources {{ border: 1px solid #8a939e; background: #ffffff; }}
+QListWidget#lookupSources::item {{ padding: 6px 6px; border-bottom: 1px solid {LINE}; }}
+QListWidget#lookupSources::item:selected {{ color: {INK}; border-left: 4px solid {ACCENT}; }}
+QListWidget#lookupSources:focus {{ border: 2px solid {FOCUS}; }}
+QTextBrowser#passageText {{ border: 1px solid #8a939e; background: #ffffff; }}
+QLabel[role="nothing-found"] {{ background: {INFO_BG}; color: {INFO_INK}; border: 1px solid #9dbbe0;
+    border-radius: 3px; padding: 10px 12px; font-size: 12pt; font-weight: 600; }}
+QLabel[role="warning"] {{ background: {DRAFT_BG}; color: {DRAFT_INK}; border: 1px solid {DRAFT_EDGE};
+    border-radius: 3px; padding: 6px 10px; }}
 QProgressBar {{ border: 1px solid {LINE}; background: #ffffff; max-height: 10px; max-width: 70px; }}
 QProgressBar::chunk {{ background: {ACCENT}; }}
 """

@@ -145,3 +145,13 @@ def test_empty_index(tmp_path: Path) -> None:
     assert index.search("irgendwas", 5) == []
     index.flush()
     assert index.search("irgendwas", 5) == []
+
+
+def test_coverage_is_the_share_of_question_terms_in_each_chunk(tmp_path: Path) -> None:
+    index = _index(tmp_path)
+    cov = index.coverage("Anhörung des Beteiligten vor dem Erlass", ["anh", "akt", "fehlt"])
+    assert cov["anh"] == 1.0  # anhör (title), beteiligt, erlass: all there
+    assert cov["akt"] == 0.0  # "Einsicht in die Akten" shares no term with the question
+    assert index.coverage("Anhörung Akteneinsicht", ["akt"])["akt"] == 0.5
+    assert "fehlt" not in cov
+    assert index.coverage("", ["anh"]) == {}

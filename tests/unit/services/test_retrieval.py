@@ -202,3 +202,27 @@ def test_hybrid_refines_the_dense_query_with_feedback_from_both_sides() -> None:
             ] == ["a"]
     plain = FakeVectors(CHUNKS, ["c"])
     assert [h.chunk.id for h in RetrievalService(FakeLexical(CHUNKS, []), plain, FakeEmbedder()).search("x")] == ["c"]
+
+
+class FakeVectorsWithStore(FakeVectors):
+    def __init__(self, chunks, ranking, stored) -> None:
+        super().__init__(chunks, ranking)
+        self.stored = stored
+
+    def vectors(self, ids):
+        return [self.stored.get(i) for i in ids]
+
+
+class FakeLexicalWithCoverage(FakeLexical):
+    def coverage(self, query, ids):
+        return {i: 0.25 for i in ids if i in self.chunks}
+
+
+def test_hits_carry_plain_question_cosine_and_coverage() -> None:
+    stored = {"a": [0.6, 0.8], "b": [1.0, 0.0], "c": [0.0, 1.0]}
+    service = RetrievalService(FakeLexicalWithCoverage(CHUNKS, ["a", "b"]),
+                               FakeVectorsWithStore(CHUNKS, ["c", "a"], stored), FakeEmbedder())
+    hits = {h.chunk.id: h.details for h in service.search("Frage", k=5)}
+    # the query vector is [0, 1]: cosine = second component, whatever the feedback step did to the ranking
+    assert hits["a"]["cosine"] == 0.8 and hits["b"]["cosine"] == 0.0 and hits["c"]["cosine"] == 1.0
+    assert {d["coverage"] for d in hits.values()} == {0.25}
