@@ -18,6 +18,7 @@ from app.services.model_service import ModelService
 if TYPE_CHECKING:
     from app.services.library import LibraryService
     from app.services.lookup import LookupService
+    from app.services.summarize import SummarizeService
 
 _PROCESS_START = time.perf_counter()
 
@@ -43,6 +44,13 @@ class Container:
         from app.services.lookup import LookupService
 
         return LookupService(self.library(), self.model_service)
+
+    def summarizer(self) -> SummarizeService:
+        """Zusammenfassen over the library with the app's model; exports through the DOCX writer."""
+        from app.adapters.docx_writer import DocxWriter
+        from app.services.summarize import SummarizeService
+
+        return SummarizeService(self.library(), self.model_service, DocxWriter())
 
 
 def build_library(config: EffectiveConfig, *, embed: bool = True) -> LibraryService:
@@ -166,6 +174,13 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--scope", action="append", default=[], metavar="PFAD",
                      help="Nur in diesem Ordner (Akte) oder diesen Dateien suchen; mehrfach angebbar")
     ask.add_argument("--json", action="store_true", help="Ausgabe als JSON (Antwort, Quellen, Hinweise)")
+    summ = sub.add_parser("summarize", help="Dokumente oder eine Akte zusammenfassen (Entwurf, mit Quellen).")
+    summ.add_argument("paths", nargs="+", metavar="PFAD", help="Indexierte Dateien oder Ordner (Akte)")
+    summ.add_argument("--length", default="standard", choices=["kurz", "standard", "ausfuehrlich"],
+                      help="Länge: kurz (3–5 Punkte), standard, ausfuehrlich")
+    summ.add_argument("--focus", default="", help="Schwerpunkt, z. B. „Worum geht es dem Antragsteller?“")
+    summ.add_argument("--json", action="store_true", help="Ausgabe als JSON")
+    summ.add_argument("--docx", metavar="DATEI", help="Zusätzlich als Vermerk (Entwurf) im DOCX-Format speichern")
     return parser
 
 
@@ -183,6 +198,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         container = build_container(verify_now=True)
         return run_doctor(container.config, container.selection, container.model_service, container.files,
                           as_json=args.json, load=args.load)
+    if args.command == "summarize":
+        from app.cli.summarize import run_summarize
+
+        container = build_container()
+        if container.config.policy_error is not None:
+            print(f"Fehler: {container.config.policy_error.user_message}", file=sys.stderr)
+            return 2
+        library = container.library()
+        try:
+            return run_summarize(container.summarizer(), container.model_service, args.paths, length=args.length,
+                                 focus=args.focus, as_json=args.json, docx=args.docx, check=library.check_folders)
+        finally:
+            container.model_service.close()
+            library.close()
     if args.command == "ask":
         from app.cli.ask import run_ask
 

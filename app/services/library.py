@@ -15,6 +15,7 @@ API (for the UI and the CLI; built by `app.bootstrap.build_library(config)`)
   ``changes(timeout=0.0) -> set[str]`` returns the settled changed paths (empty while changes are still coming in;
   blocks up to ``timeout``). Poll it (e.g. a 2 s timer) and, when it is non-empty, run ``index(folders)`` again on the
   owner thread: unchanged files cost a stat each, so the whole tree is simply re-checked.
+- ``chunks(path) -> list[Chunk]`` — the stored chunks of an indexed file in document order.
 - ``document_text(path) -> str`` — the full text of an indexed file as the chunker saw it (``Chunk.start``/``end``
   index into it), read again through the sandboxed extractor; ``AktenlotseError`` (German) if the file is not in
   the index, gone or unreadable. Only files in the manifest are read, so nothing outside the allowed roots.
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Protocol
 
 from app.core.documents import (
+    Chunk,
     FileEvent,
     FileRecord,
     FileStatus,
@@ -107,6 +109,13 @@ class LibraryService:
 
     def statuses(self) -> list[FileRecord]:
         return self.indexing.statuses()
+
+    def chunks(self, path: str) -> list[Chunk]:
+        """The stored chunks of an indexed file in document order ([] if the file is not indexed)."""
+        record = self.indexing.manifest.get(str(path))
+        if record is None or record.status is not FileStatus.INDEXED or not record.chunk_ids:
+            return []
+        return sorted(self.indexing.lexical.get(list(record.chunk_ids)), key=lambda c: c.ordinal)
 
     def document_text(self, path: str) -> str:
         record = self.indexing.manifest.get(str(path))

@@ -150,7 +150,10 @@ class SandboxedExtractor:
         worker = getattr(self, "_worker", None)
         if worker is not None:
             try:
-                worker.stop(kill=True)
+                if sys.is_finalizing():  # closing the pipes now can deadlock with the reader thread: just kill
+                    worker.proc.kill()
+                else:
+                    worker.stop(kill=True)
             except Exception:  # noqa: BLE001, S110 - interpreter shutdown
                 pass
 
