@@ -276,6 +276,7 @@ def run_gui(*, quit_after_shown: bool = False) -> int:
         # ~0.1 s: chromadb, bm25s and the e5 model load on first use, on the library's worker thread
         library=container.library() if container.config.usable else None,
         lookup=container.lookup() if container.config.usable else None,
+        summarizer=container.summarizer() if container.config.usable else None,
     )
     window.show()
     window.start_model_loading()  # in the background: the window is already there

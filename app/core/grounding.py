@@ -419,6 +419,55 @@ def _carries_no_statement(sentence: Sentence, has_facts: bool, answer_cites: boo
     return answer_cites and len(_WORD.findall(bare)) < 3 and not has_facts
 
 
+# Function words that say nothing about content (beyond the ones shorter than 4 letters, which are ignored).
+_FILLER = frozenset("""aber alle allem allen aller alles also auch dass dabei damit dann daran darauf darf darin
+davon dazu denn deren dessen diese diesem diesen dieser dieses doch durch eine einem einen einer eines etwa
+gegen hier ihre ihrem ihren ihrer ihres immer jede jedem jeden jeder jedes kann kein keine keinem keinen keiner
+können könnte mehr muss müssen nach nicht noch nur oder ohne sein seine seinem seinen seiner sich sind soll
+sollen sowie über unter viel vom von werden wird wurde wurden zum zur zwischen wenn weil welche welcher welches
+haben hatte hätte gibt gilt sowie bzw ggf""".split())
+_ENDINGS = ("ungen", "ung", "ern", "em", "en", "er", "es", "e", "n", "s")
+SUPPORT_THRESHOLD = 1 / 3
+
+
+_MONTH_WORDS = frozenset("""januar februar märz maerz april juni juli august september oktober november
+dezember""".split())
+
+
+def _fold(word: str) -> str:
+    return word.replace("ä", "a").replace("ö", "o").replace("ü", "u").replace("ß", "ss")
+
+
+def _content_keys(text: str) -> set[str]:
+    """Crude German word keys of the content words: lowercase, umlauts folded, a common ending cut, at most 6
+    letters. Dates and numbers are left to the fact check."""
+    keys = set()
+    for word in _WORD.findall(_CITATION.sub(" ", text).lower()):
+        if len(word) < 4 or not word.isalpha() or word in _FILLER or word in _MONTH_WORDS:
+            continue
+        word = _fold(word)
+        for ending in _ENDINGS:
+            if word.endswith(ending) and len(word) - len(ending) >= 4:
+                word = word[: -len(ending)]
+                break
+        keys.add(word[:6])
+    return keys
+
+
+def support(statement: str, passages: Sequence[str]) -> float | None:
+    """Share of the statement's content words found in the passages (1.0 = all); None without content words.
+
+    A word counts as found when it occurs inside a passage word, so "setzt … fest" finds "festgesetzt" and
+    "Anhörung" finds "anzuhören" only if spelled alike – a check that the cited passage is about what the
+    statement says. It catches a model that copies an example or cites the wrong passage, not a subtle misreading."""
+    keys = _content_keys(statement)
+    if not keys:
+        return None
+    words = {_fold(w) for p in passages for w in _WORD.findall(p.lower()) if len(w) >= 4}
+    found = sum(1 for k in keys if any(k in w for w in words))
+    return found / len(keys)
+
+
 def _numbers_de(numbers: Sequence[int]) -> str:
     return ", ".join(f"[{n}]" for n in numbers)
 
@@ -448,6 +497,10 @@ def ground(answer: str, sources: Mapping[int, str]) -> Grounding:
             detail = f"nur Verweis auf nicht vorhandene Quelle {_numbers_de(s.citations)}" if s.citations else ""
             flags.append(Flag(FlagKind.UNCITED_SENTENCE, s.index, s.text, s.start, s.end, detail))
         passages = [sources[n] for n in cited] if cited else list(sources.values())
+        share = support(s.text, passages) if cited else None
+        if share is not None and share < SUPPORT_THRESHOLD and len(_content_keys(s.text)) >= 3:
+            flags.append(Flag(FlagKind.NOT_SUPPORTED, s.index, s.text, s.start, s.end,
+                              f"nur {round(share * 100)} % der Begriffe stehen in {_numbers_de(cited)}"))
         for f in facts:
             if any(fact_in_text(f, p) for p in passages):
                 continue

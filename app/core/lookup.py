@@ -118,6 +118,7 @@ class FlagKind(str, Enum):
     UNCITED_SENTENCE = "uncited_sentence"
     FACT_NOT_IN_SOURCES = "fact_not_in_sources"
     UNKNOWN_CITATION = "unknown_citation"
+    NOT_SUPPORTED = "not_supported"
 
     @property
     def label_de(self) -> str:
@@ -125,6 +126,7 @@ class FlagKind(str, Enum):
             FlagKind.UNCITED_SENTENCE: "Aussage ohne Quellenangabe",
             FlagKind.FACT_NOT_IN_SOURCES: "Angabe nicht in den Quellen gefunden",
             FlagKind.UNKNOWN_CITATION: "Verweis auf eine Quelle, die es nicht gibt",
+            FlagKind.NOT_SUPPORTED: "Inhalt kaum in der zitierten Quelle",
         }[self]
 
 

@@ -80,6 +80,7 @@ _PLURAL = {
     FlagKind.UNCITED_SENTENCE: "Aussagen ohne Quellenangabe",
     FlagKind.FACT_NOT_IN_SOURCES: "Angaben nicht in den Quellen gefunden",
     FlagKind.UNKNOWN_CITATION: "Verweise auf Quellen, die es nicht gibt",
+    FlagKind.NOT_SUPPORTED: "Aussagen kaum in der zitierten Quelle",
 }
 
 
@@ -123,7 +124,7 @@ def render_answer_html(answer: LookupAnswer) -> str:
     uncited: list[tuple[int, int, Flag]] = []
     marks: list[tuple[int, int, Flag]] = []  # facts and unknown citations
     for flag in answer.flags:
-        if flag.kind is FlagKind.UNCITED_SENTENCE:
+        if flag.kind in (FlagKind.UNCITED_SENTENCE, FlagKind.NOT_SUPPORTED):  # whole sentences: amber and ⚠
             sentence = sentences.get(flag.sentence_index)
             a, b = (sentence.start, sentence.end) if sentence is not None else (flag.start, flag.end)
             uncited.append((*clamp(a, b), flag))

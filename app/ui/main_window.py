@@ -32,12 +32,15 @@ from app.ui.model_test_box import ModelTestBox
 from app.ui.settings_dialog import SaveSettings, SettingsDialog
 from app.ui.status import StatusArea
 from app.ui.style import STYLE_SHEET
+from app.ui.summary_facade import SummaryFacade
+from app.ui.summary_page import SummaryPage
 from app.ui.task_runner import Task, TaskRunner
 from app.ui.workspaces import PlaceholderPage, Workspace, workspaces
 
 MODEL_PAGE = "modell"
 LIBRARY_PAGE = "bibliothek"
 LOOKUP_PAGE = "nachschlagen"
+SUMMARY_PAGE = "zusammenfassen"
 SHUTDOWN_WAIT_MS = 1500
 
 
@@ -57,6 +60,7 @@ class MainWindow(QMainWindow):
         library: LibraryFacade | None = None,
         lookup: LookupFacade | None = None,
         review: DraftReview | None = None,
+        summarizer: SummaryFacade | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
@@ -83,11 +87,15 @@ class MainWindow(QMainWindow):
 
         hint = tr("Bis dahin können Sie unter „Modell testen“ (Strg+5) prüfen, ob das Sprachmodell auf diesem Rechner arbeitet.")
         self.lookup_page: LookupPage | None = None
+        self.summary_page: SummaryPage | None = None
         for number, workspace in enumerate(workspaces(), start=1):
             page: QWidget
             if workspace.key == LOOKUP_PAGE and lookup is not None:
                 self.lookup_page = LookupPage(lookup, self.model_status, self.runner, review)
                 page = self.lookup_page
+            elif workspace.key == SUMMARY_PAGE and summarizer is not None:
+                self.summary_page = SummaryPage(summarizer, self.model_status, self.runner)
+                page = self.summary_page
             else:
                 page = PlaceholderPage(workspace, hint)
             self._add_page(workspace.key, workspace.title, page, number)
@@ -131,6 +139,9 @@ class MainWindow(QMainWindow):
         if self.lookup_page is not None:
             self.show_workspace(LOOKUP_PAGE)
             self.setTabOrder(self.navigation, self.lookup_page.question_edit)
+        elif self.summary_page is not None:
+            self.show_workspace(SUMMARY_PAGE)
+            self.setTabOrder(self.navigation, self.summary_page.filter_edit)
         else:
             self.show_workspace(MODEL_PAGE)
             self.setTabOrder(self.navigation, self.model_test_box.prompt_edit)
@@ -214,6 +225,9 @@ class MainWindow(QMainWindow):
             self.model_test_box.prompt_edit.setFocus()
         elif key == LOOKUP_PAGE and self.lookup_page is not None:
             self.lookup_page.question_edit.setFocus()
+        elif key == SUMMARY_PAGE and self.summary_page is not None:
+            page_s = self.summary_page
+            (page_s.documents_list if page_s.documents_list.count() else page_s.refresh_button).setFocus()
         elif key == LIBRARY_PAGE and self.library_page is not None:
             page = self.library_page
             (page.index_button if page.index_button.isEnabled() else page.cancel_button).setFocus()

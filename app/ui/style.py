@@ -65,7 +65,7 @@ QPlainTextEdit#modelOutput:focus {{ border: 2px solid {FOCUS}; border-top: none;
 QTextBrowser#lookupAnswer {{ border: 1px solid {DRAFT_EDGE}; border-top: none; background: #fffdf6; }}
 QTextBrowser#lookupAnswer:focus {{ border: 2px solid {FOCUS}; border-top: none; }}
 QListWidget#lookupSources {{ border: 1px solid #8a939e; background: #ffffff; }}
-QListWidget#lookupSources::item {{ padding: 6px 6px; border-bottom: 1px solid {LINE}; }}
+QListWidget#lookupSources::item {{ padding: 6px 0px; border-bottom: 1px solid {LINE}; }}
 QListWidget#lookupSources::item:selected {{ color: {INK}; border-left: 4px solid {ACCENT}; }}
 QListWidget#lookupSources:focus {{ border: 2px solid {FOCUS}; }}
 QTextBrowser#passageText {{ border: 1px solid #8a939e; background: #ffffff; }}
@@ -75,6 +75,15 @@ QLabel[role="warning"] {{ background: {DRAFT_BG}; color: {DRAFT_INK}; border: 1p
     border-radius: 3px; padding: 6px 10px; }}
 QProgressBar {{ border: 1px solid {LINE}; background: #ffffff; max-height: 10px; max-width: 70px; }}
 QProgressBar::chunk {{ background: {ACCENT}; }}
+QTextBrowser#summaryResult {{ border: 1px solid {DRAFT_EDGE}; border-top: none; background: #fffdf6; }}
+QTextBrowser#summaryResult:focus {{ border: 2px solid {FOCUS}; border-top: none; }}
+QListWidget#summarySources, QListWidget#summaryDocuments {{ border: 1px solid #8a939e; background: #ffffff; }}
+QListWidget#summarySources::item {{ padding: 5px 0px; border-bottom: 1px solid {LINE}; }}
+QListWidget#summarySources::item:selected {{ color: {INK}; border-left: 4px solid {ACCENT}; }}
+QListWidget#summaryDocuments::item {{ padding: 3px 4px; }}
+QListWidget#summaryDocuments::item:selected {{ background: {INFO_BG}; color: {INK}; }}
+QListWidget#summarySources:focus, QListWidget#summaryDocuments:focus {{ border: 2px solid {FOCUS}; }}
+QProgressBar#summaryProgress {{ max-width: 100000px; min-height: 12px; max-height: 12px; }}
 """
 
 

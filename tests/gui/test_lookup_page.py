@@ -453,3 +453,14 @@ def test_answer_ready_carries_the_grounded_draft(make_lookup_window, qtbot):
     assert answer.draft and answer.to_dict()["review_status"] == "draft"
     assert {f.kind for f in answer.flags} == {FlagKind.UNCITED_SENTENCE, FlagKind.FACT_NOT_IN_SOURCES}
     assert replace(answer.sources[0]) == SOURCES[0]
+
+
+def test_flag_summary_names_every_kind_in_singular_and_plural() -> None:
+    from app.core.lookup import Flag, FlagKind
+    from app.ui.lookup_page import flag_summary
+
+    for kind in FlagKind:
+        one = flag_summary([Flag(kind, 0, "x", 0, 1)])
+        two = flag_summary([Flag(kind, 0, "x", 0, 1), Flag(kind, 1, "y", 2, 3)])
+        assert one.startswith("1 Hinweis zur Prüfung: 1 ") and kind.label_de in one
+        assert two.startswith("2 Hinweise zur Prüfung: 2 ") and kind.label_de not in two

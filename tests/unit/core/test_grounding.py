@@ -294,3 +294,17 @@ def test_flags_are_sorted_by_start() -> None:
     answer = "Das gilt ab 02.02.2026 [9]. Die Säumniszuschläge betragen 2 Prozent je Monat [2]."
     flags = ground(answer, SOURCES).flags
     assert [f.start for f in flags] == sorted(f.start for f in flags) and len(flags) == 4
+
+
+def test_cited_sentence_about_something_else_is_flagged_as_not_supported() -> None:
+    from app.core.grounding import support
+
+    copied = "Erika Muster beantragt Wohngeld für ihre Wohnung in der Lindenstraße [2]."
+    grounding = ground(copied, SOURCES)
+    assert [f.kind for f in grounding.flags] == [FlagKind.NOT_SUPPORTED]
+    assert grounding.flags[0].text == copied and "[2]" in grounding.flags[0].detail
+    # paraphrase with separable verbs and inflection is not flagged
+    assert support("Der Bescheid setzt eine Gebühr fest.", [SOURCES[2]]) == 1.0
+    assert support("Beteiligte sind vorher anzuhören.", [SOURCES[1]]) is not None
+    assert ground("Einem Beteiligten ist Gelegenheit zur Äußerung zu geben [1].", SOURCES).flags == ()
+    assert support("Ja.", [SOURCES[1]]) is None  # no content words: nothing to judge

@@ -241,3 +241,12 @@ def test_export_without_writer_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(AktenlotseError):
         svc.export_memo(summary, tmp_path / "v.docx")
     assert not (tmp_path / "v.docx").exists()
+
+
+def test_a_point_copied_from_the_prompt_example_is_flagged_and_repeats_collapse() -> None:
+    final = "## Sachverhalt\n" + "- Erika Muster beantragt Wohngeld für ihre Wohnung in der Lindenstraße 4 [1]\n" * 6
+    svc = service(FakeLibrary({"/a.md": TEXTS}), ScriptedModel(final=final))
+    _, summary = run(svc.summarize(SummaryRequest(("/a.md",))))
+    points = summary.sections[0].points
+    assert len(points) == 1  # the model said it six times; the summary says it once
+    assert [f.kind for f in points[0].flags] == [FlagKind.NOT_SUPPORTED]
