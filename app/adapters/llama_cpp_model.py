@@ -319,6 +319,7 @@ class LlamaCppModel:
                 top_p=params.top_p,
                 seed=params.seed,
                 stop=list(params.stop) or None,
+                repeat_penalty=params.repeat_penalty,
             )
             put = out.put
             for chunk in stream:

@@ -27,6 +27,7 @@ class GenerationParams:
     top_p: float = 0.9
     seed: int | None = None
     stop: tuple[str, ...] = ()
+    repeat_penalty: float = 1.1  # > 1 discourages small models from looping on one line
 
 
 @dataclass(frozen=True, slots=True)

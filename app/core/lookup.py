@@ -228,7 +228,7 @@ class LookupAnswer:
             "flags": [f.to_dict() for f in self.flags],
             "model": {"name": self.model_name, "sha256": self.model_sha256, "backend": self.backend},
             "params": None if p is None else {"max_tokens": p.max_tokens, "temperature": p.temperature,
-                                              "top_p": p.top_p, "seed": p.seed},
+                                              "top_p": p.top_p, "seed": p.seed, "repeat_penalty": p.repeat_penalty},
         }
 
 

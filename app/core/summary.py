@@ -199,5 +199,5 @@ class Summary:
             "flags": [f.to_dict() | {"point": pt.text} for pt in self.points for f in pt.flags],
             "model": {"name": self.model_name, "sha256": self.model_sha256, "backend": self.backend},
             "params": None if p is None else {"max_tokens": p.max_tokens, "temperature": p.temperature,
-                                              "top_p": p.top_p, "seed": p.seed},
+                                              "top_p": p.top_p, "seed": p.seed, "repeat_penalty": p.repeat_penalty},
         }
