@@ -18,6 +18,7 @@ from app.services.model_service import ModelService
 if TYPE_CHECKING:
     from app.services.library import LibraryService
     from app.services.lookup import LookupService
+    from app.services.letters import LetterService
     from app.services.summarize import SummarizeService
 
 _PROCESS_START = time.perf_counter()
@@ -51,6 +52,17 @@ class Container:
         from app.services.summarize import SummarizeService
 
         return SummarizeService(self.library(), self.model_service, DocxWriter())
+
+    def letters(self) -> LetterService:
+        """Entwerfen: letter types (built-in + the policy's folder), the library's documents, the DOCX writer."""
+        from app.adapters.docx_writer import DocxWriter
+        from app.services.letters import LetterConfig, LetterService
+
+        s = self.config.settings
+        config = LetterConfig(admin_types_dir=s.letter_types_dir, admin_blocks_dir=s.text_blocks_dir,
+                              letterhead=s.letterhead_path, sender_line=s.sender_line or "",
+                              authority=s.authority_name or "")
+        return LetterService(self.library(), self.model_service, DocxWriter(), config)
 
 
 def build_library(config: EffectiveConfig, *, embed: bool = True) -> LibraryService:
@@ -181,6 +193,17 @@ def _parser() -> argparse.ArgumentParser:
     summ.add_argument("--focus", default="", help="Schwerpunkt, z. B. „Worum geht es dem Antragsteller?“")
     summ.add_argument("--json", action="store_true", help="Ausgabe als JSON")
     summ.add_argument("--docx", metavar="DATEI", help="Zusätzlich als Vermerk (Entwurf) im DOCX-Format speichern")
+    drf = sub.add_parser("draft", help="Einen Brief entwerfen (DOCX, als Entwurf gekennzeichnet).")
+    drf.add_argument("--type", dest="type_key", default="", help="Brieftyp, z. B. anhoerung (--list-types zeigt alle)")
+    drf.add_argument("--field", action="append", default=[], metavar="SCHLÜSSEL=WERT",
+                     help="Angabe, z. B. aktenzeichen=32.4-SN/0815/2025; mehrfach angebbar")
+    drf.add_argument("--from", dest="sources", action="append", default=[], metavar="DATEI",
+                     help="Indexierte Unterlage der Akte; mehrfach angebbar")
+    drf.add_argument("--style", default="foermlich", choices=["foermlich", "buergernah", "leicht"])
+    drf.add_argument("--instructions", default="", help="Was der Brief sagen soll")
+    drf.add_argument("-o", "--output", metavar="DATEI.docx", help="Wohin der Entwurf geschrieben wird")
+    drf.add_argument("--json", action="store_true", help="Entwurf zusätzlich als JSON ausgeben")
+    drf.add_argument("--list-types", action="store_true", help="Brieftypen und ihre Felder anzeigen")
     return parser
 
 
@@ -198,6 +221,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         container = build_container(verify_now=True)
         return run_doctor(container.config, container.selection, container.model_service, container.files,
                           as_json=args.json, load=args.load)
+    if args.command == "draft":
+        from app.cli.draft import list_types, run_draft
+
+        container = build_container()
+        if container.config.policy_error is not None:
+            print(f"Fehler: {container.config.policy_error.user_message}", file=sys.stderr)
+            return 2
+        library = container.library()
+        try:
+            service = container.letters()
+            if args.list_types:
+                return list_types(service, sys.stdout)
+            return run_draft(service, container.model_service, type_key=args.type_key, fields=args.field,
+                             sources=args.sources, style=args.style, instructions=args.instructions,
+                             output=args.output, as_json=args.json, check=library.check_folders)
+        finally:
+            container.model_service.close()
+            library.close()
     if args.command == "summarize":
         from app.cli.summarize import run_summarize
 
@@ -277,6 +318,7 @@ def run_gui(*, quit_after_shown: bool = False) -> int:
         library=container.library() if container.config.usable else None,
         lookup=container.lookup() if container.config.usable else None,
         summarizer=container.summarizer() if container.config.usable else None,
+        drafter=container.letters() if container.config.usable else None,
     )
     window.show()
     window.start_model_loading()  # in the background: the window is already there

@@ -1,4 +1,4 @@
-"""DOCX output with python-docx: the *Vermerk* now, letters later (`DocumentWriter` of app/core/export.py).
+"""DOCX output with python-docx: the *Vermerk* and letters (`DocumentWriter`, `LetterWriter` of app/core/export.py).
 
 Every document leaves here either visibly marked as a draft (`DRAFT_LINE` in header and footer of every section,
 custom properties `review_status=draft`, `ai_generated=true`) or – only with a named reviewer and time – as a
@@ -14,11 +14,20 @@ Letterhead templates (.dotx): python-docx refuses a package whose main part has 
 the zip into memory, rewrite that content type in `[Content_Types].xml` to
 `application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml` (copy every other member
 unchanged) and open the result with `docx.Document(io.BytesIO(...))`. A .docx letterhead opens directly.
+`_open_letterhead` does exactly that.
+
+Letters (`DocxWriter.write_letter`) follow DIN 5008 Form B on A4: letterhead text, sender line and address field
+(top 45 mm, left 25 mm, 85 mm wide), information block at 125 mm from the left edge, subject in bold without a
+label, salutation, body, closing, room to sign, signature, enclosures. Placeholders matching `PLACEHOLDER_PATTERN`
+(„[Frist eintragen]“) are written as runs of their own, bold and highlighted yellow; `placeholders_in` reads them
+back from a written file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import io
 import os
 import re
 import tempfile
@@ -29,17 +38,29 @@ from pathlib import Path, PurePosixPath
 import docx
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
+from docx.enum.text import (
+    WD_ALIGN_PARAGRAPH,
+    WD_COLOR_INDEX,
+    WD_LINE_SPACING,
+    WD_TAB_ALIGNMENT,
+)
 from docx.opc.packuri import PackURI
 from docx.opc.part import Part
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt, RGBColor
+from docx.shared import Cm, Emu, Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
 from app.core.errors import AktenlotseError
-from app.core.export import DRAFT_LINE, DraftMeta, MemoDocument
+from app.core.export import (
+    DRAFT_LINE,
+    PLACEHOLDER_PATTERN,
+    DraftMeta,
+    LetterDocument,
+    MemoDocument,
+)
 
 CUSTOM_PROPS_PARTNAME = "/docProps/custom.xml"
 CUSTOM_PROPS_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
@@ -59,6 +80,25 @@ MUTED_COLOR = RGBColor(0x40, 0x40, 0x40)
 # Characters XML 1.0 cannot hold (model output may contain them); lxml would refuse the whole document.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SOURCE_NUMBER = re.compile(r"^(\[\d+\])\s+")
+_PLACEHOLDER = re.compile(PLACEHOLDER_PATTERN)
+_BULLET = re.compile(r"^\s*[-•]\s+")  # "- Punkt" (and "• Punkt") at the start of a line makes a bullet
+_SIGNATURE_ADDITION = re.compile(r"^(im auftrag|in vertretung|im namen|i\.\s?a\.|i\.\s?v\.)", re.IGNORECASE)
+
+# Letters: DIN 5008 Form B on A4 (all distances from the page edges).
+BRIEF_MARKER = "{{BRIEF}}"  # a paragraph with this text in a letterhead's body is replaced by the letter
+LETTERHEAD_SUFFIXES = (".docx", ".dotx")
+_TEMPLATE_MAIN_CT = b"application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml"
+_DOCUMENT_MAIN_CT = b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+_LETTERHEAD_MAX_BYTES = 50 * 1024 * 1024  # a letterhead with logos is a few MB; the unpacked limit guards zip bombs
+_LETTERHEAD_MAX_UNPACKED = 200 * 1024 * 1024
+ADDRESS_TOP = Mm(45)  # address field: top edge …
+ADDRESS_HEIGHT = Mm(45)  # … 45 mm high: 17.7 mm "Zusatz- und Vermerkzone" (sender line at its bottom) + 27.3 mm
+ADDRESS_NOTE_ZONE = Mm(17.7)
+INFO_LEFT = Mm(125)  # information block: 125 mm from the left page edge …
+INFO_OFFSET = Mm(5)  # … starting 5 mm below the top of the address field (50 mm from the page top)
+INFO_WIDTH = Mm(75)
+INFO_LABEL_MIN = Mm(20)
+HIGHLIGHT = WD_COLOR_INDEX.YELLOW
 
 
 def _clean(text: str) -> str:
@@ -93,6 +133,215 @@ class DocxWriter:
 
     def read_properties(self, path: Path) -> dict[str, str]:
         return read_custom_properties(Path(path))
+
+    # -- LetterWriter --------------------------------------------------------------------------------------------
+
+    def write_letter(self, doc: LetterDocument, meta: DraftMeta, path: Path, letterhead: Path | None = None) -> Path:
+        """Write a DIN 5008 (Form B) letter atomically; return the path written.
+
+        Without `letterhead` the built-in layout is used: A4, margins left 25 mm / right 20 mm, Arial 11 pt, the
+        authority's name (`doc.authority`) bold at the top right of page 1, then sender line, address field and
+        information block at their DIN positions.
+
+        With `letterhead` (a .docx or .dotx of the administration) the letter starts from that file: its headers,
+        footers, logos, styles and page margins stay as they are, and `doc.authority` is not written (the letterhead
+        names the authority). Where the letter goes:
+        - a body paragraph whose whole text is ``{{BRIEF}}`` is replaced by the letter (the convention for
+          templates that have fixed text or a logo in the body);
+        - otherwise the letter is appended after the template's body; a body that holds nothing but empty
+          paragraphs is emptied first.
+        The draft line (or, once confirmed, the review line) is added to every header and footer of the template
+        in addition to its own content. A letterhead that is missing or cannot be opened raises `AktenlotseError`
+        and nothing is written.
+
+        Every placeholder like „[Frist eintragen]“ becomes a run of its own, bold and highlighted yellow.
+        """
+        meta.check()
+        if meta.kind != "brief":
+            meta = dataclasses.replace(meta, kind="brief")
+        path = Path(path)
+        _check_target(path)
+        if letterhead is not None:
+            document = _open_letterhead(Path(letterhead))
+            marker = _prepare_letterhead_body(document)
+            start = len(_body_blocks(document))
+            self._letter_body(document, doc, built_in=False)
+            if marker is not None:
+                _move_blocks_to(document, start, marker)
+        else:
+            document = docx.Document()
+            _setup_page(document)
+            self._setup_styles(document)
+            self._setup_letter_styles(document)
+            self._letter_body(document, doc, built_in=True)
+        _mark_draft(document, meta)
+        first_recipient = next((line for line in doc.recipient_lines if line.strip()), "")
+        _set_core_properties(document, meta, title=doc.subject,
+                             subject=f"Schreiben an {first_recipient}" if first_recipient else "Schreiben")
+        _set_custom_properties(document, meta.properties())
+        return _save_atomic(document, path)
+
+    # -- the letter ----------------------------------------------------------------------------------------------
+
+    def _setup_letter_styles(self, document: DocxDocument) -> None:
+        normal = document.styles["Normal"]
+        normal.paragraph_format.space_after = Pt(0)
+        normal.paragraph_format.line_spacing = 1.0
+        bullet = document.styles["List Bullet"]
+        bullet.paragraph_format.line_spacing = 1.0
+
+    def _letter_body(self, document: DocxDocument, doc: LetterDocument, *, built_in: bool) -> None:
+        section = document.sections[-1]
+        text_width = section.page_width - section.left_margin - section.right_margin
+        self._letter_head(document, doc, section, text_width, built_in=built_in)
+
+        subject = document.add_paragraph()
+        subject.paragraph_format.space_before = Pt(26)  # two empty lines below the address field
+        subject.paragraph_format.space_after = Pt(24)  # an empty line (and a bit) before the salutation
+        subject.paragraph_format.keep_with_next = True
+        _add_text(subject, doc.subject, bold=True)
+
+        if doc.salutation.strip():
+            salutation = document.add_paragraph()
+            salutation.paragraph_format.space_after = Pt(12)
+            _add_text(salutation, doc.salutation)
+
+        for block in doc.body:
+            self._body_block(document, block)
+
+        closing = document.add_paragraph()
+        closing.paragraph_format.space_before = Pt(0)
+        closing.paragraph_format.keep_with_next = True
+        _add_text(closing, doc.closing)
+
+        signature = [line for line in doc.signature if line.strip()]
+        addition = signature.pop(0) if signature and _SIGNATURE_ADDITION.match(signature[0].strip()) else None
+        if addition is not None:  # "Im Auftrag" goes above the room to sign, the name below it
+            par = document.add_paragraph()
+            par.paragraph_format.space_before = Pt(12)
+            par.paragraph_format.keep_with_next = True
+            _add_text(par, addition)
+        for i, line in enumerate(signature):
+            par = document.add_paragraph()
+            if i == 0:
+                par.paragraph_format.space_before = Pt(38)  # two empty lines and some: room to sign
+            par.paragraph_format.keep_with_next = i < len(signature) - 1
+            _add_text(par, line)
+        if not signature:  # still leave room to sign
+            document.paragraphs[-1].paragraph_format.space_after = Pt(38)
+
+        enclosures = [e for e in doc.enclosures if e.strip()]
+        if enclosures:
+            heading = document.add_paragraph()
+            heading.paragraph_format.space_before = Pt(24)
+            heading.paragraph_format.keep_with_next = True
+            heading.add_run("Anlage" if len(enclosures) == 1 else "Anlagen").bold = True
+            for i, enclosure in enumerate(enclosures):
+                par = document.add_paragraph()
+                par.paragraph_format.keep_with_next = i < len(enclosures) - 1
+                _add_text(par, enclosure)
+
+    def _letter_head(self, document: DocxDocument, doc: LetterDocument, section, text_width: int, *,
+                     built_in: bool) -> None:
+        """Letterhead row (built-in layout only), then address field (left) and information block (right).
+
+        A frameless table with fixed column widths: python-docx cannot make text frames, and a table keeps address
+        and information block side by side in Word and LibreOffice alike.
+        """
+        left_width = INFO_LEFT - section.left_margin
+        right_width = text_width - left_width
+        overhang = 0
+        if built_in:  # DIN 5008: the information block is 75 mm wide (to 10 mm from the right edge)
+            overhang = max(0, INFO_WIDTH - right_width)
+            right_width += overhang
+        if left_width < Mm(60) or right_width < Mm(45):  # a template with unusual margins: share the width
+            left_width = int(text_width * 0.58)
+            right_width = text_width - left_width
+        left_width, right_width = Emu(left_width), Emu(right_width)
+
+        rows = 2 if built_in else 1
+        table = document.add_table(rows=rows, cols=2)
+        _plain_table(table, (left_width, right_width))
+
+        if built_in:
+            head = table.rows[0]
+            head.height = Emu(max(ADDRESS_TOP - section.top_margin, Mm(10)))
+            head.height_rule = WD_ROW_HEIGHT_RULE.EXACTLY
+            cell = head.cells[0].merge(head.cells[1])
+            if overhang:  # the letterhead ends at the right text margin, not at the information block's edge
+                _cell_right_margin(cell, overhang)
+            par = cell.paragraphs[0]
+            par.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            _add_text(par, doc.authority.strip(), bold=True, size=Pt(14))
+
+        row = table.rows[-1]
+        row.height = ADDRESS_HEIGHT
+        row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST  # more than six address lines make it grow, never clip
+        address, info = row.cells
+
+        # Address field: sender line at the bottom of the 17.7 mm "Zusatz- und Vermerkzone", then the recipient.
+        sender_height = Pt(9)
+        par = address.paragraphs[0]
+        fmt = par.paragraph_format
+        fmt.space_before = Emu(ADDRESS_NOTE_ZONE - sender_height - Mm(1))
+        fmt.space_after = Mm(1)
+        fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        fmt.line_spacing = sender_height
+        if doc.sender_line.strip():
+            _add_text(par, doc.sender_line.strip(), size=Pt(7), underline=True)
+        for line in doc.recipient_lines:
+            par = address.add_paragraph()
+            fmt = par.paragraph_format
+            fmt.space_before = fmt.space_after = Pt(0)
+            fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+            fmt.line_spacing = Pt(12.5)  # six lines fit the 27.3 mm address zone
+            _add_text(par, line)
+
+        # Information block: label (small, grey) and value, one line each; long values wrap under the value.
+        label_width = _info_label_width([label for label, _ in doc.info], right_width)
+        first = True
+        for label, value in doc.info:
+            par = info.paragraphs[0] if first else info.add_paragraph()
+            fmt = par.paragraph_format
+            fmt.space_before = INFO_OFFSET if first else Pt(0)
+            fmt.space_after = Pt(2)
+            fmt.line_spacing = 1.0
+            fmt.left_indent = label_width
+            fmt.first_line_indent = -label_width
+            fmt.tab_stops.add_tab_stop(label_width, WD_TAB_ALIGNMENT.LEFT)
+            label = _clean(label).strip()
+            label_run = par.add_run(label)
+            label_run.font.size = Pt(8)
+            label_run.font.color.rgb = MUTED_COLOR
+            par.add_run("\t").font.size = Pt(9)
+            _add_text(par, value.strip(), size=Pt(9))
+            first = False
+
+    def _body_block(self, document: DocxDocument, block: str) -> None:
+        """One body paragraph; lines starting with "- " become bullets, other lines stay together (line breaks)."""
+        lines = [line for line in _clean(block).split("\n") if line.strip()]
+        plain: list[str] = []
+        pars: list[Paragraph] = []
+
+        def flush() -> None:
+            if plain:
+                par = document.add_paragraph()
+                _add_text(par, "\n".join(line.strip() for line in plain))
+                pars.append(par)
+                plain.clear()
+
+        for line in lines:
+            match = _BULLET.match(line)
+            if match:
+                flush()
+                pars.append(_bullet_paragraph(document, line[match.end():].strip()))
+            else:
+                plain.append(line)
+        flush()
+        for i, par in enumerate(pars):
+            is_bullet = par.style is not None and par.style.name == "List Bullet" or par.text.startswith("•\t")
+            last = i == len(pars) - 1
+            par.paragraph_format.space_after = Pt(12) if last else (Pt(3) if is_bullet else Pt(6))
 
     # -- the Vermerk ---------------------------------------------------------------------------------------------
 
@@ -434,6 +683,225 @@ def _save_atomic(document: DocxDocument, path: Path) -> Path:
             with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
     return path
+
+
+# -- letters: text with placeholders, the layout table, letterheads -------------------------------------------
+
+
+def _add_text(paragraph: Paragraph, text: str, *, bold: bool | None = None, size: Pt | None = None,
+              underline: bool | None = None) -> None:
+    """Append `text`; each placeholder becomes its own run (bold, highlighted yellow), "\n" a line break."""
+    for n, line in enumerate(_clean(text).split("\n")):
+        if n:
+            paragraph.add_run().add_break()
+        pos = 0
+        for match in _PLACEHOLDER.finditer(line):
+            if match.start() > pos:
+                _styled_run(paragraph, line[pos:match.start()], bold=bold, size=size, underline=underline)
+            run = _styled_run(paragraph, match.group(0), bold=True, size=size, underline=underline)
+            run.font.highlight_color = HIGHLIGHT
+            pos = match.end()
+        if pos < len(line):
+            _styled_run(paragraph, line[pos:], bold=bold, size=size, underline=underline)
+
+
+def _styled_run(paragraph: Paragraph, text: str, *, bold: bool | None, size: Pt | None, underline: bool | None):
+    run = paragraph.add_run(text)
+    if bold is not None:
+        run.bold = bold
+    if size is not None:
+        run.font.size = size
+    if underline is not None:
+        run.underline = underline
+    return run
+
+
+def _bullet_paragraph(document: DocxDocument, text: str) -> Paragraph:
+    """A "List Bullet" paragraph; a letterhead without that style gets "•" and a hanging indent instead."""
+    try:
+        style = document.styles["List Bullet"]
+    except KeyError:
+        style = None
+    if style is not None:
+        par = document.add_paragraph(style=style)
+        _add_text(par, text)
+        return par
+    par = document.add_paragraph()
+    fmt = par.paragraph_format
+    fmt.left_indent = Mm(6)
+    fmt.first_line_indent = Mm(-6)
+    fmt.tab_stops.add_tab_stop(Mm(6), WD_TAB_ALIGNMENT.LEFT)
+    par.add_run("•\t")
+    _add_text(par, text)
+    return par
+
+
+def _plain_table(table, widths: tuple[int, ...]) -> None:
+    """Fixed column widths, no borders, no cell padding (text starts exactly at the column edge), not indented."""
+    table.alignment = WD_TABLE_ALIGNMENT.LEFT
+    table.autofit = False
+    tbl_pr = table._tbl.tblPr
+    for tag in ("w:tblStyle", "w:tblBorders", "w:tblCellMar", "w:tblLayout", "w:tblInd", "w:tblLook"):
+        for el in tbl_pr.findall(qn(tag)):
+            tbl_pr.remove(el)
+    # CT_TblPr is a sequence: insert each child where the schema wants it (python-docx does not know all of them)
+    ind = OxmlElement("w:tblInd")
+    ind.set(qn("w:w"), "0")
+    ind.set(qn("w:type"), "dxa")
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        el = OxmlElement(f"w:{edge}")
+        el.set(qn("w:val"), "nil")
+        borders.append(el)
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    margins = OxmlElement("w:tblCellMar")
+    for edge in ("top", "left", "bottom", "right"):
+        el = OxmlElement(f"w:{edge}")
+        el.set(qn("w:w"), "0")
+        el.set(qn("w:type"), "dxa")
+        margins.append(el)
+    order = ["w:tblStyle", "w:tblpPr", "w:tblOverlap", "w:bidiVisual", "w:tblStyleRowBandSize",
+             "w:tblStyleColBandSize", "w:tblW", "w:jc", "w:tblCellSpacing", "w:tblInd", "w:tblBorders", "w:shd",
+             "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription"]
+    for new in (ind, borders, layout, margins):
+        tag = new.tag
+        pos = order.index(next(o for o in order if qn(o) == tag))
+        later = {qn(o) for o in order[pos + 1:]}
+        follower = next((child for child in tbl_pr if child.tag in later), None)
+        if follower is None:
+            tbl_pr.append(new)
+        else:
+            follower.addprevious(new)
+    for col, width in zip(table.columns, widths):
+        col.width = width
+        for cell in col.cells:
+            cell.width = width
+
+
+def _info_label_width(labels: list[str], column_width: int) -> Emu:
+    """Where the values start: after the longest label (8 pt, generously estimated for wide template fonts)."""
+    longest = max((len(_clean(label).strip()) for label in labels), default=0)
+    estimate = Pt(8 * 0.58 * longest + 6)
+    return Emu(int(min(max(estimate, INFO_LABEL_MIN), column_width * 0.45)))
+
+
+def _cell_right_margin(cell, width: int) -> None:
+    tc_pr = cell._tc.get_or_add_tcPr()
+    mar = OxmlElement("w:tcMar")
+    right = OxmlElement("w:right")
+    right.set(qn("w:w"), str(int(Emu(width).twips)))
+    right.set(qn("w:type"), "dxa")
+    mar.append(right)
+    # tcMar comes after tcW/gridSpan/vMerge/tcBorders/shd/noWrap and before textDirection/vAlign/…
+    follower = next((c for c in tc_pr if c.tag in {qn(t) for t in ("w:textDirection", "w:tcFitText", "w:vAlign",
+                                                                      "w:hideMark")}), None)
+    if follower is None:
+        tc_pr.append(mar)
+    else:
+        follower.addprevious(mar)
+
+
+def _open_letterhead(path: Path) -> DocxDocument:
+    """The letterhead as a python-docx document (.dotx: main part content type rewritten in memory)."""
+    name = path.name
+
+    def refuse(reason: str, detail: str) -> AktenlotseError:
+        return AktenlotseError(f"Die Briefvorlage „{name}“ kann nicht geöffnet werden: {reason} Bitte prüfen Sie "
+                               "die Briefvorlage in den Einstellungen oder wenden Sie sich an die IT.", detail)
+
+    if path.suffix.lower() not in LETTERHEAD_SUFFIXES:
+        raise refuse("Unterstützt werden Word-Dokumente (.docx) und Word-Vorlagen (.dotx).", str(path))
+    try:
+        if path.stat().st_size > _LETTERHEAD_MAX_BYTES:
+            raise refuse("Die Datei ist zu groß.", f"{path}: {path.stat().st_size} Bytes")
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise refuse("Die Datei wurde nicht gefunden.", f"{type(exc).__name__}: {exc}") from exc
+    except OSError as exc:
+        raise refuse("Die Datei kann nicht gelesen werden.", f"{type(exc).__name__}: {exc}") from exc
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            if sum(info.file_size for info in zf.infolist()) > _LETTERHEAD_MAX_UNPACKED:
+                raise refuse("Die Datei ist zu groß.", f"{path}: entpackt über {_LETTERHEAD_MAX_UNPACKED} Bytes")
+            types = zf.read("[Content_Types].xml")
+            if _TEMPLATE_MAIN_CT in types:
+                out = io.BytesIO()
+                with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+                    for info in zf.infolist():
+                        member = zf.read(info.filename)
+                        if info.filename == "[Content_Types].xml":
+                            member = member.replace(_TEMPLATE_MAIN_CT, _DOCUMENT_MAIN_CT)
+                        zout.writestr(info, member)
+                data = out.getvalue()
+        return docx.Document(io.BytesIO(data))
+    except AktenlotseError:
+        raise
+    except Exception as exc:  # BadZipFile, KeyError, ValueError (not a Word document), lxml errors, …
+        raise refuse("Die Datei ist kein lesbares Word-Dokument (.docx) und keine Word-Vorlage (.dotx).",
+                     f"{type(exc).__name__}: {exc}") from exc
+
+
+def _body_blocks(document: DocxDocument) -> list:
+    """The body's paragraphs and tables (everything but the final section properties)."""
+    return [el for el in document.element.body if el.tag in (qn("w:p"), qn("w:tbl"), qn("w:sdt"))]
+
+
+def _is_empty_paragraph(el) -> bool:
+    if el.tag != qn("w:p"):
+        return False
+    if "".join(t.text or "" for t in el.iter(qn("w:t"))).strip():
+        return False
+    return not any(True for tag in ("w:drawing", "w:pict", "w:object", "w:fldSimple", "w:fldChar")
+                   for _ in el.iter(qn(tag)))
+
+
+def _prepare_letterhead_body(document: DocxDocument):
+    """The `{{BRIEF}}` paragraph if there is one; else an empty-ish body is emptied (section breaks stay)."""
+    body = document.element.body
+    for par in document.paragraphs:
+        if par.text.strip() == BRIEF_MARKER:
+            return par._p
+    blocks = _body_blocks(document)
+    if all(_is_empty_paragraph(el) for el in blocks):
+        for el in blocks:
+            ppr = el.find(qn("w:pPr"))
+            if ppr is not None and ppr.find(qn("w:sectPr")) is not None:
+                continue  # the end of a section: keep the paragraph (it carries the section's settings)
+            body.remove(el)
+    return None
+
+
+def _move_blocks_to(document: DocxDocument, start: int, marker) -> None:
+    """Move the blocks appended since `start` to where the `{{BRIEF}}` paragraph is, then drop the marker."""
+    new_blocks = _body_blocks(document)[start:]
+    for el in new_blocks:
+        marker.addprevious(el)
+    ppr = marker.find(qn("w:pPr"))
+    if ppr is not None and ppr.find(qn("w:sectPr")) is not None:
+        for child in list(marker):  # the marker ends a section: keep the paragraph and its section settings
+            if child.tag != qn("w:pPr"):
+                marker.remove(child)
+    else:
+        marker.getparent().remove(marker)
+
+
+def placeholders_in(path: Path) -> list[str]:
+    """The placeholders („[Frist eintragen]“ …) in a written DOCX's body, in reading order, every occurrence.
+
+    Reads the text (tables included), not the highlighting, so a placeholder counts even after someone removed
+    the yellow marking by hand.
+    """
+    path = Path(path)
+    try:
+        document = docx.Document(str(path))
+    except Exception as exc:
+        raise AktenlotseError(f"Die Datei ist kein lesbares Word-Dokument: {path.name}",
+                              f"{type(exc).__name__}: {exc}") from exc
+    found: list[str] = []
+    for p in document.element.body.iter(qn("w:p")):
+        found += [m.group(0) for m in _PLACEHOLDER.finditer(Paragraph(p, document._body).text)]
+    return found
 
 
 # -- reading the custom properties back ------------------------------------------------------------------------

@@ -52,6 +52,23 @@ class Settings(BaseModel):
     audit_dir: Path | None = Field(
         default=None, description="Ordner für das Prüfprotokoll (Audit-Log). Leer: <data_dir>/audit."
     )
+    letter_types_dir: Path | None = Field(
+        default=None,
+        description="Ordner mit eigenen Brieftypen der Verwaltung (*.toml); sie ergänzen oder ersetzen die mitgelieferten.",
+    )
+    text_blocks_dir: Path | None = Field(
+        default=None,
+        description="Ordner mit Textbausteinen der Verwaltung (*.txt), z. B. rechtsbehelfsbelehrung.txt für Bescheide.",
+    )
+    letterhead_path: Path | None = Field(
+        default=None, description="Briefvorlage der Behörde (.docx oder .dotx). Leer: das eingebaute Layout nach DIN 5008."
+    )
+    sender_line: str | None = Field(
+        default=None, description="Absenderzeile über dem Anschriftfeld, z. B. „Stadt Musterstadt · Marktplatz 1 · 12345 Musterstadt“."
+    )
+    authority_name: str | None = Field(
+        default=None, description="Name der Behörde im Briefkopf des eingebauten Layouts, z. B. „Stadt Musterstadt – Ordnungsamt“."
+    )
     language: Literal["de", "en"] = Field(default="de", description="Sprache der Oberfläche.")
     n_threads: int | None = Field(
         default=None, ge=1, le=256, description="Rechenthreads für das lokale Modell. Leer: an die Maschine angepasst."

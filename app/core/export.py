@@ -84,3 +84,30 @@ class DocumentWriter(Protocol):
     def read_properties(self, path: Path) -> dict[str, str]:
         """The custom document properties of a DOCX (for checks and tests)."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class LetterDocument:
+    """A letter in DIN 5008 form (Form B): sender line, address field, information block, subject, salutation,
+    body paragraphs, closing, signature, enclosures. Text may contain placeholders like „[Frist eintragen]“, which
+    the writer highlights so nobody sends them by mistake."""
+
+    recipient_lines: tuple[str, ...]  # address field, up to 6 lines (Empfänger, Straße, PLZ Ort)
+    subject: str  # Betreff (bold, no "Betreff:" label per DIN 5008)
+    body: tuple[str, ...]  # paragraphs; "- " at the start of a paragraph makes a bullet
+    salutation: str = "Sehr geehrte Damen und Herren,"
+    closing: str = "Mit freundlichen Grüßen"
+    signature: tuple[str, ...] = ()  # e.g. ("Im Auftrag", "Jonas Weber")
+    sender_line: str = ""  # return address above the address field, e.g. "Stadt Musterstadt · Marktplatz 1 · 12345 Musterstadt"
+    info: tuple[tuple[str, str], ...] = ()  # information block: (("Ihr Zeichen", "…"), ("Aktenzeichen", "…"), ("Datum", "…"))
+    enclosures: tuple[str, ...] = ()  # Anlagen
+    authority: str = ""  # letterhead text of the built-in layout (e.g. "Stadt Musterstadt – Ordnungsamt")
+
+
+PLACEHOLDER_PATTERN = r"\[[^\[\]\n]{2,60}(?:eintragen|ergänzen|prüfen|einfügen)\]"
+
+
+class LetterWriter(Protocol):
+    def write_letter(self, doc: LetterDocument, meta: DraftMeta, path: Path, letterhead: Path | None = None) -> Path:
+        """Write atomically; with `letterhead` (.docx or .dotx) the letter goes into the authority's template."""
+        ...

@@ -21,6 +21,8 @@ from app.core.lookup import DraftReview
 from app.core.models import ModelSelection
 from app.services.model_service import ModelService
 from app.ui.i18n import tr
+from app.ui.letter_facade import LetterFacade
+from app.ui.letter_page import LetterPage
 from app.ui.library_facade import LibraryFacade
 from app.ui.library_page import LibraryPage
 from app.ui.lookup_facade import LookupFacade
@@ -41,6 +43,7 @@ MODEL_PAGE = "modell"
 LIBRARY_PAGE = "bibliothek"
 LOOKUP_PAGE = "nachschlagen"
 SUMMARY_PAGE = "zusammenfassen"
+LETTER_PAGE = "entwerfen"
 SHUTDOWN_WAIT_MS = 1500
 
 
@@ -61,6 +64,7 @@ class MainWindow(QMainWindow):
         lookup: LookupFacade | None = None,
         review: DraftReview | None = None,
         summarizer: SummaryFacade | None = None,
+        drafter: LetterFacade | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
@@ -88,6 +92,7 @@ class MainWindow(QMainWindow):
         hint = tr("Bis dahin können Sie unter „Modell testen“ (Strg+5) prüfen, ob das Sprachmodell auf diesem Rechner arbeitet.")
         self.lookup_page: LookupPage | None = None
         self.summary_page: SummaryPage | None = None
+        self.letter_page: LetterPage | None = None
         for number, workspace in enumerate(workspaces(), start=1):
             page: QWidget
             if workspace.key == LOOKUP_PAGE and lookup is not None:
@@ -96,6 +101,9 @@ class MainWindow(QMainWindow):
             elif workspace.key == SUMMARY_PAGE and summarizer is not None:
                 self.summary_page = SummaryPage(summarizer, self.model_status, self.runner)
                 page = self.summary_page
+            elif workspace.key == LETTER_PAGE and drafter is not None:
+                self.letter_page = LetterPage(drafter, self.model_status, self.runner)
+                page = self.letter_page
             else:
                 page = PlaceholderPage(workspace, hint)
             self._add_page(workspace.key, workspace.title, page, number)
@@ -142,6 +150,9 @@ class MainWindow(QMainWindow):
         elif self.summary_page is not None:
             self.show_workspace(SUMMARY_PAGE)
             self.setTabOrder(self.navigation, self.summary_page.filter_edit)
+        elif self.letter_page is not None:
+            self.show_workspace(LETTER_PAGE)
+            self.setTabOrder(self.navigation, self.letter_page.type_combo)
         else:
             self.show_workspace(MODEL_PAGE)
             self.setTabOrder(self.navigation, self.model_test_box.prompt_edit)
@@ -228,6 +239,8 @@ class MainWindow(QMainWindow):
         elif key == SUMMARY_PAGE and self.summary_page is not None:
             page_s = self.summary_page
             (page_s.documents_list if page_s.documents_list.count() else page_s.refresh_button).setFocus()
+        elif key == LETTER_PAGE and self.letter_page is not None:
+            self.letter_page.type_combo.setFocus()
         elif key == LIBRARY_PAGE and self.library_page is not None:
             page = self.library_page
             (page.index_button if page.index_button.isEnabled() else page.cancel_button).setFocus()

@@ -84,6 +84,21 @@ QListWidget#summaryDocuments::item {{ padding: 3px 4px; }}
 QListWidget#summaryDocuments::item:selected {{ background: {INFO_BG}; color: {INK}; }}
 QListWidget#summarySources:focus, QListWidget#summaryDocuments:focus {{ border: 2px solid {FOCUS}; }}
 QProgressBar#summaryProgress {{ max-width: 100000px; min-height: 12px; max-height: 12px; }}
+QFrame#letterSheet {{ border: 1px solid {DRAFT_EDGE}; border-top: none; background: #fffdf6; }}
+QPlainTextEdit#letterBody {{ background: #ffffff; border: 1px solid {LINE}; }}
+QPlainTextEdit#letterBody:focus {{ border: 2px solid {FOCUS}; }}
+QPlainTextEdit#letterBody:read-only {{ background: #fffdf6; }}
+QListWidget#letterDocuments, QListWidget#letterPlaceholders, QListWidget#letterFindings {{
+    border: 1px solid #8a939e; background: #ffffff; }}
+QListWidget#letterDocuments::item {{ padding: 3px 4px; }}
+QListWidget#letterDocuments::item:selected {{ background: {INFO_BG}; color: {INK}; }}
+QListWidget#letterPlaceholders::item, QListWidget#letterFindings::item {{ padding: 3px 0px; }}
+QListWidget#letterPlaceholders::item:selected, QListWidget#letterFindings::item:selected {{
+    background: {INFO_BG}; color: {INK}; }}
+QListWidget#letterDocuments:focus, QListWidget#letterPlaceholders:focus, QListWidget#letterFindings:focus {{
+    border: 2px solid {FOCUS}; }}
+QProgressBar#letterProgress {{ max-width: 100000px; min-height: 12px; max-height: 12px; }}
+QScrollArea#letterInputsScroll, QWidget#letterInputs {{ background: {PAGE}; }}
 """
 
 
