@@ -1,7 +1,7 @@
 """`aktenlotse draft --type anhoerung --field aktenzeichen=… [--field KEY=WERT …] [--from DATEI …]
 [--style foermlich|buergernah|leicht] [--instructions "…"] -o brief.docx [--json]` – a letter draft as DOCX.
 
-`--from` files must be indexed (`aktenlotse index`). Fields: empfaenger (use "\\n" for line breaks), aktenzeichen,
+`--from` files must lie inside the allowed roots; indexed ones come from the index, others are read now. Fields: empfaenger (use "\\n" for line breaks), aktenzeichen,
 ihr_zeichen, datum, sachbearbeiter, telefon, frist and the type's own (`--list-types` shows them). An empty
 field stays a placeholder such as „[Frist eintragen]“; the open placeholders are printed (and in `--json`).
 Exit codes: 0 written, 1 error, 2 bad usage.
@@ -65,10 +65,6 @@ def run_draft(service: LetterService, models: ModelService, *, type_key: str, fi
     try:
         real = [str(p) for p in (check or (lambda ps: [os.path.realpath(p) for p in ps]))(list(sources))] \
             if sources else []
-        indexed = {r.path for r in service.documents()}
-        missing = [p for p in real if p not in indexed]
-        if missing:
-            raise AktenlotseError("Nicht indexiert (bitte zuerst „aktenlotse index“): " + ", ".join(missing))
         service.letter_type(type_key)
         if models.state is not ModelState.READY:
             err.write("Sprachmodell wird geladen …\n")

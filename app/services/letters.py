@@ -71,6 +71,8 @@ class LibraryPort(Protocol):
 
     def chunks(self, path: str) -> list[Chunk]: ...
 
+    def read_chunks(self, path: str) -> list[Chunk]: ...
+
     def document_text(self, path: str) -> str: ...
 
 
@@ -242,7 +244,7 @@ class LetterService:
         out: list[Passage] = []
         used = 0
         for path in paths:
-            for chunk in self._library.chunks(path):
+            for chunk in self._library.read_chunks(path):  # indexed, or a picked file read now
                 if used + len(chunk.text) > budget:
                     return out
                 used += len(chunk.text)

@@ -25,6 +25,7 @@ API (for the UI and the CLI; built by `app.bootstrap.build_library(config)`)
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
@@ -116,6 +117,29 @@ class LibraryService:
         if record is None or record.status is not FileStatus.INDEXED or not record.chunk_ids:
             return []
         return sorted(self.indexing.lexical.get(list(record.chunk_ids)), key=lambda c: c.ordinal)
+
+    def read_chunks(self, path: str) -> list[Chunk]:
+        """Chunks of any readable file inside the allowed roots: the stored ones if it is indexed and unchanged,
+        otherwise read now through the sandboxed extractor (nothing is stored). For picked case documents."""
+        real = str(self.check_folders([path])[0])  # PolicyViolation outside the allowed roots
+        stored = self.chunks(real)
+        record = self.indexing.manifest.get(real)
+        if stored and record is not None:
+            try:
+                st = Path(real).stat()
+                if st.st_size == record.size and st.st_mtime_ns == record.mtime_ns:
+                    return stored
+            except OSError:
+                pass
+        if not Path(real).is_file():
+            raise AktenlotseError(f"{Path(real).name} ist keine lesbare Datei.", real)
+        try:
+            doc = self.indexing.extractor.extract(Path(real))
+        except ExtractionError as exc:
+            raise AktenlotseError(f"{Path(real).name} kann nicht gelesen werden: {exc.reason}", real) from exc
+        from app.services.indexing import doc_id_for
+
+        return [c if c.path == real else replace(c, path=real) for c in self.indexing.chunker(doc, doc_id_for(real))]
 
     def document_text(self, path: str) -> str:
         record = self.indexing.manifest.get(str(path))

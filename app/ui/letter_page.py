@@ -274,6 +274,13 @@ class LetterPage(QWidget):
         self.filter_edit.setClearButtonEnabled(True)
         self.filter_edit.setAccessibleName(tr("Aktendokumente filtern"))
         self.filter_edit.setAccessibleDescription(tr("Zeigt nur Dokumente, deren Name oder Ordner den Text enthält"))
+        self._picked: set[str] = set()  # files picked by hand (read when the draft is made, not indexed)
+        self.add_files_button = QPushButton(tr("Datei &hinzufügen …"))
+        self.add_files_button.setObjectName("letterAddFiles")
+        self.add_files_button.setAccessibleName(tr("Datei hinzufügen"))
+        self.add_files_button.setAccessibleDescription(tr(
+            "Eine Datei aus den freigegebenen Ordnern als Aktendokument wählen, auch wenn sie nicht indexiert ist"))
+        self.add_files_button.clicked.connect(self.add_files)
         self.documents_list = _CompactList(110)
         self.documents_list.setObjectName("letterDocuments")
         self.documents_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
@@ -454,6 +461,7 @@ class LetterPage(QWidget):
         form.addWidget(self.filter_edit)
         form.addWidget(self.documents_list)
         form.addWidget(self.documents_hint)
+        form.addWidget(self.add_files_button)
         form.addWidget(self.count_label)
         form.addStretch(1)
         self.inputs_scroll = QScrollArea()
@@ -694,6 +702,23 @@ class LetterPage(QWidget):
         self.missing_label.setVisible(bool(text))
 
     # -- case documents -------------------------------------------------------------------
+    def choose_files(self) -> list[str]:
+        """The file dialog (tests override it)."""
+        paths, _ = QFileDialog.getOpenFileNames(self, tr("Aktendokumente wählen"), "",
+                                                tr("Dokumente (*.pdf *.docx *.odt *.txt *.md *.html *.htm *.eml);;"
+                                                   "Alle Dateien (*)"))
+        return list(paths)
+
+    def add_files(self) -> list[str]:
+        """Add picked files to the list, ticked. Files outside the allowed roots are refused when the draft is
+        made (the service checks the policy), with the reason shown."""
+        paths = [p for p in self.choose_files() if p]
+        if paths:
+            self._picked.update(paths)
+            self.refresh_documents()
+            self.set_selected_paths(sorted(set(self.selected_paths()) | set(paths)))
+        return paths
+
     def refresh_documents(self) -> None:
         """(Re)read the indexed documents; checked documents stay checked."""
         checked = set(self.selected_paths())
@@ -705,7 +730,7 @@ class LetterPage(QWidget):
                 message=error.user_message))
         else:
             self.documents_hint.setText(tr(NO_DOCUMENTS_TEXT))
-        indexed = sorted({r.path for r in records if r.status is FileStatus.INDEXED},
+        indexed = sorted({r.path for r in records if r.status is FileStatus.INDEXED} | self._picked,
                          key=lambda p: (str(PurePath(p).parent).casefold(), PurePath(p).name.casefold()))
         self.documents_list.blockSignals(True)
         self.documents_list.clear()

@@ -147,6 +147,18 @@ def test_documents_offer_only_indexed_files(make_letter_window):
     assert page.count_label.text() == "1 Dokument ausgewählt"
 
 
+def test_a_picked_file_joins_the_list_ticked_and_goes_into_the_request(make_letter_window, monkeypatch):
+    _window, page = make_letter_window()
+    picked = "/srv/akten/Sozialamt/Nachtrag_nicht_indexiert.pdf"
+    monkeypatch.setattr(page, "choose_files", lambda: [picked])
+    page.set_selected_paths([ANTRAG])
+    assert page.add_files() == [picked]
+    assert picked in page.available_paths()
+    assert set(page.build_request().paths) == {ANTRAG, picked}
+    page.refresh_documents()  # "Aktualisieren" keeps the picked file
+    assert picked in page.available_paths()
+
+
 def test_create_draft_streams_into_the_editor_then_shows_the_letter(make_letter_window, qtbot):
     drafter = FakeDrafter(piece_delay=0.01)
     _window, page = make_letter_window(drafter)

@@ -75,6 +75,27 @@ def test_cli_draft_writes_a_marked_din_letter_with_placeholders(world) -> None:
     assert "[Frist eintragen]" in placeholders_in(out)  # the fact the inputs lack stays a placeholder
 
 
+def test_a_picked_file_that_is_not_indexed_is_read_and_one_outside_the_roots_refused(world, tmp_path) -> None:
+    root, env, tmp = world
+    picked = root / "akte" / "nachtrag_nicht_indexiert.md"
+    picked.write_text("# Nachtrag\n\nFrau Korte teilt am 02.04.2025 mit, dass die Markise entfällt.\n",
+                      encoding="utf-8")
+    out = tmp / "frei.docx"
+    args = [sys.executable, "-m", "app", "draft", "--type", "frei", "--field", "betreff=Markise",
+            "--field", "aktenzeichen=32.4-SN/0815/2025", "--from", str(picked), "-o", str(out), "--json"]
+    result = subprocess.run(args, cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True,
+                            timeout=600, check=False)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [s["file"] for s in data["sources"]] == [str(picked)] and "02.04.2025" in data["sources"][0]["passage"]
+    outside = tmp_path / "privat.md"
+    outside.write_text("Privat.", encoding="utf-8")
+    args[args.index(str(picked))] = str(outside)
+    result = subprocess.run(args, cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True,
+                            timeout=600, check=False)
+    assert result.returncode == 1 and "außerhalb der freigegebenen Ordner" in result.stderr
+
+
 def test_cli_lists_letter_types(world) -> None:
     _, env, _ = world
     result = subprocess.run([sys.executable, "-m", "app", "draft", "--list-types"], cwd=REPO,
