@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import PurePath
 
 from app.core.progress import Progress
 
@@ -90,6 +91,30 @@ class Chunk:
     def embedding_text(self) -> str:
         """What the embedder and BM25 see: the heading path gives a chunk its context."""
         return f"{self.heading}\n{self.text}" if self.heading_path else self.text
+
+    @property
+    def file_name(self) -> str:
+        return PurePath(self.path).name
+
+    @property
+    def section(self) -> str:
+        """The nearest heading (e.g. "§ 28 Anhörung Beteiligter"), "" if the document has none."""
+        return self.heading_path[-1] if self.heading_path else ""
+
+    @property
+    def page_label(self) -> str:
+        """"S. 2", "S. 2–3" or "" without page numbers."""
+        if self.page is None:
+            return ""
+        return f"S. {self.page}" if self.page_end in (None, self.page) else f"S. {self.page}–{self.page_end}"
+
+    def location_de(self) -> str:
+        """"bescheid.pdf, S. 2, § 28 Anhörung Beteiligter" – file, then page, then section when known."""
+        return ", ".join(p for p in (self.file_name, self.page_label, self.section) if p)
+
+    def citable_text(self) -> str:
+        """What a citation of this chunk vouches for: its location, its heading path and its text."""
+        return f"{self.location_de()}\n{self.heading}\n{self.text}"
 
 
 class SearchMode(str, Enum):

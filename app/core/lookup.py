@@ -82,7 +82,7 @@ class Source:
 
     @property
     def file_name(self) -> str:
-        return PurePath(self.chunk.path).name
+        return self.chunk.file_name
 
     @property
     def passage(self) -> str:
@@ -90,19 +90,14 @@ class Source:
 
     @property
     def section(self) -> str:
-        """The nearest heading (e.g. "§ 28 Anhörung Beteiligter"), "" if the document has none."""
-        return self.chunk.heading_path[-1] if self.chunk.heading_path else ""
+        return self.chunk.section
 
     @property
     def page_label(self) -> str:
-        page, end = self.chunk.page, self.chunk.page_end
-        if page is None:
-            return ""
-        return f"S. {page}" if end in (None, page) else f"S. {page}–{end}"
+        return self.chunk.page_label
 
     def location_de(self) -> str:
-        """"bescheid.pdf, S. 2, § 28 Anhörung Beteiligter" – file, then page, then section when known."""
-        return ", ".join(p for p in (self.file_name, self.page_label, self.section) if p)
+        return self.chunk.location_de()
 
     def to_dict(self) -> dict[str, object]:
         c = self.chunk

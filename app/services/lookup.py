@@ -99,7 +99,7 @@ def build_messages(question: str, sources: Sequence[Source], system_prompt: str)
 
 def grounding_text(source: Source) -> str:
     """What a citation of `source` vouches for: its location (file, page, heading – "§ 28 …") and its passage."""
-    return f"{source.location_de()}\n{' › '.join(source.chunk.heading_path)}\n{source.passage}"
+    return source.chunk.citable_text()
 
 
 class LookupService:

@@ -359,7 +359,7 @@ def _point(line: str, passages: dict[int, Passage]) -> SummaryPoint:
     if not refs:
         flags.append(Flag(FlagKind.UNCITED_SENTENCE, 0, text, 0, len(text), "keine Textstelle angegeben"))
     sources = [passages[n] for n in refs] if refs else list(passages.values())
-    texts = [f"{p.location_de()}\n{' › '.join(p.chunk.heading_path)}\n{p.text}" for p in sources]
+    texts = [p.chunk.citable_text() for p in sources]
     haystack = "\n".join(texts)
     share = support(text, texts) if refs else None
     if share is not None and share < SUPPORT_THRESHOLD and len(_content_keys(text)) >= 3:
