@@ -69,7 +69,7 @@ from app.ui.letter_facade import LetterFacade
 from app.ui.model_status import ModelStatus
 from app.ui.style import DRAFT_INK, HIGHLIGHT_BG, INFO_INK, MUTED
 from app.ui.summary_page import FOLDER_ROLE, NO_DOCUMENTS_TEXT, count_text
-from app.ui.task_runner import Task, TaskRunner
+from app.ui.task_runner import Task, TaskRunner, show_progress
 
 PLACEHOLDER_RE = re.compile(PLACEHOLDER_PATTERN)
 FIELD_ROLE = Qt.ItemDataRole.UserRole + 2  # the placeholder's text on the rows of the placeholder list
@@ -864,12 +864,7 @@ class LetterPage(QWidget):
         drafter = self.drafter
         task = self.runner.start(lambda cancel: drafter.draft(request, cancel), name="Brief entwerfen")
         self._task = task
-        task.progress_changed.connect(self._on_progress)
-        task.partial_result.connect(self._on_partial_result)
-        task.result.connect(self._on_result)
-        task.failed.connect(self._on_failed)
-        task.cancelled.connect(self._on_cancelled)
-        task.finished.connect(self._on_finished)
+        task.bind(self)
         self._update_controls()
         self.drafting_started.emit(task)
         return task
@@ -882,14 +877,7 @@ class LetterPage(QWidget):
             self._export_task.cancel()
 
     def _on_progress(self, progress: Progress) -> None:
-        if progress.total > 0:
-            self.progress_bar.setRange(0, progress.total)
-            self.progress_bar.setValue(max(0, min(progress.done, progress.total)))
-        else:
-            self.progress_bar.setRange(0, 0)
-        if progress.message:
-            self.progress_label.setText(progress.message)
-            self.progress_bar.setAccessibleDescription(progress.message)
+        show_progress(self.progress_bar, self.progress_label, progress)
         if self._streamed:
             self._new_version = True  # a refine round: the next text is a new version of the body
 

@@ -526,13 +526,7 @@ class LookupPage(QWidget):
         scope = self._scope
         task = self.runner.start(lambda cancel: self.lookup.ask(question, scope, cancel), name="Nachschlagen")
         self._task = task
-        task.progress_changed.connect(self._on_progress)
-        task.item_yielded.connect(self._on_item)
-        task.partial_result.connect(self._on_partial_result)
-        task.result.connect(self._on_result)
-        task.failed.connect(self._on_failed)
-        task.cancelled.connect(self._on_cancelled)
-        task.finished.connect(self._on_finished)
+        task.bind(self)
         self._update_controls()
         self.asking_started.emit(task)
         return task

@@ -70,7 +70,7 @@ from app.ui.style import (
     MUTED,
 )
 from app.ui.summary_facade import SummaryFacade
-from app.ui.task_runner import Task, TaskRunner
+from app.ui.task_runner import Task, TaskRunner, show_progress
 
 PREVIEW_CHARS = 160
 FOLDER_ROLE = Qt.ItemDataRole.UserRole + 1  # set on the folder header rows of the document list
@@ -731,13 +731,7 @@ class SummaryPage(QWidget):
         summarizer = self.summarizer
         task = self.runner.start(lambda cancel: summarizer.summarize(request, cancel), name="Zusammenfassen")
         self._task = task
-        task.progress_changed.connect(self._on_progress)
-        task.item_yielded.connect(self._on_item)
-        task.partial_result.connect(self._on_partial_result)
-        task.result.connect(self._on_result)
-        task.failed.connect(self._on_failed)
-        task.cancelled.connect(self._on_cancelled)
-        task.finished.connect(self._on_finished)
+        task.bind(self)
         self._update_controls()
         self.summarizing_started.emit(task)
         return task
@@ -751,14 +745,7 @@ class SummaryPage(QWidget):
 
     # -- task signals ---------------------------------------------------------------------
     def _on_progress(self, progress: Progress) -> None:
-        if progress.total > 0:
-            self.progress_bar.setRange(0, progress.total)
-            self.progress_bar.setValue(max(0, min(progress.done, progress.total)))
-        else:
-            self.progress_bar.setRange(0, 0)
-        if progress.message:
-            self.progress_label.setText(progress.message)
-            self.progress_bar.setAccessibleDescription(progress.message)
+        show_progress(self.progress_bar, self.progress_label, progress)
 
     def _on_item(self, item: object) -> None:
         if isinstance(item, SummaryStep):

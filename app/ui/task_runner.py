@@ -82,6 +82,19 @@ class Task(QObject):
         self._done.connect(self._on_done)
 
     # -- public -------------------------------------------------------------------------
+    _HANDLERS = (("progress_changed", "_on_progress"), ("item_yielded", "_on_item"),
+                 ("partial_result", "_on_partial_result"), ("result", "_on_result"), ("failed", "_on_failed"),
+                 ("cancelled", "_on_cancelled"), ("finished", "_on_finished"))
+
+    def bind(self, owner: object) -> Task:
+        """Connect each signal to the owner's method of the house name (`_on_progress`, `_on_item`,
+        `_on_partial_result`, `_on_result`, `_on_failed`, `_on_cancelled`, `_on_finished`) where it has one."""
+        for signal_name, method_name in self._HANDLERS:
+            method = getattr(owner, method_name, None)
+            if callable(method):
+                getattr(self, signal_name).connect(method)
+        return self
+
     def cancel(self) -> None:
         """Ask the work to stop; it ends with `cancelled` once the generator notices (or at its next yield)."""
         self.cancel_token.cancel()
@@ -187,6 +200,18 @@ class Task(QObject):
         else:
             self.cancelled.emit()
         self.finished.emit()
+
+
+def show_progress(bar, label, progress: Progress) -> None:
+    """A Progress on a QProgressBar (busy when the total is unknown) and its message on a label."""
+    if progress.total > 0:
+        bar.setRange(0, progress.total)
+        bar.setValue(max(0, min(progress.done, progress.total)))
+    else:
+        bar.setRange(0, 0)
+    if progress.message:
+        label.setText(progress.message)
+        bar.setAccessibleDescription(progress.message)
 
 
 class TaskRunner(QObject):

@@ -182,3 +182,31 @@ def test_shutdown_cancels_running_tasks(qtbot):
     assert runner.shutdown(5000)
     assert all(t.cancel_token.cancelled for t in tasks)
     qtbot.waitUntil(lambda: not runner.active_tasks)
+
+
+def test_bind_connects_exactly_the_house_named_handlers_the_owner_has(runner, qtbot):
+    class Owner:
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, object]] = []
+
+        def _on_item(self, item):
+            self.calls.append(("item", item))
+
+        def _on_result(self, value):
+            self.calls.append(("result", value))
+
+        def _on_finished(self):
+            self.calls.append(("finished", None))
+
+    def work(cancel: CancelToken):
+        yield Progress(0, 1, "x")  # no _on_progress: must not fail
+        yield {"stück": 1}
+        yield "Text"  # no _on_partial_result: ignored
+        return 7
+
+    owner = Owner()
+    task = runner.start(work, name="bind").bind(owner)
+    with qtbot.waitSignal(task.finished, timeout=5000):
+        pass
+    qtbot.waitUntil(lambda: ("finished", None) in owner.calls, timeout=2000)
+    assert owner.calls == [("item", {"stück": 1}), ("result", 7), ("finished", None)]
