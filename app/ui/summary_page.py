@@ -377,7 +377,7 @@ class SummaryPage(QWidget):
         self.result_view.setAccessibleName(tr("Zusammenfassung"))
         self.result_view.setAccessibleDescription(tr(DRAFT_MARKER))
         self.result_view.setPlaceholderText(tr(
-            "Die Zusammenfassung erscheint hier, sobald Sie Dokumente gewählt und „Zusammenfassen“ geklickt haben."
+            "Die Zusammenfassung erscheint hier."
         ))
         self.result_label.setBuddy(self.result_view)
         self.flags_label = QLabel()
