@@ -117,6 +117,32 @@ class Chunk:
         return f"{self.location_de()}\n{self.heading}\n{self.text}"
 
 
+class ChunkRef:
+    """Mixin for a numbered reference to a chunk (`self.chunk`): where it is, in the words a person reads."""
+
+    __slots__ = ()
+    chunk: Chunk
+
+    @property
+    def path(self) -> str:
+        return self.chunk.path
+
+    @property
+    def file_name(self) -> str:
+        return self.chunk.file_name
+
+    @property
+    def section(self) -> str:
+        return self.chunk.section
+
+    @property
+    def page_label(self) -> str:
+        return self.chunk.page_label
+
+    def location_de(self) -> str:
+        return self.chunk.location_de()
+
+
 class SearchMode(str, Enum):
     LEXICAL = "lexical"
     DENSE = "dense"

@@ -15,7 +15,7 @@ from enum import Enum
 from pathlib import PurePath
 from typing import Protocol
 
-from app.core.documents import Chunk, SearchMode
+from app.core.documents import Chunk, ChunkRef, SearchMode
 from app.core.llm import GenerationParams
 
 DRAFT_MARKER = "ENTWURF – KI-Vorschlag, Prüfung erforderlich"
@@ -68,7 +68,7 @@ class Scope:
 
 
 @dataclass(frozen=True, slots=True)
-class Source:
+class Source(ChunkRef):
     """Passage number `number` ([1], [2], …) as shown to the model and to the person."""
 
     number: int
@@ -77,27 +77,8 @@ class Source:
     mode: SearchMode = SearchMode.HYBRID
 
     @property
-    def path(self) -> str:
-        return self.chunk.path
-
-    @property
-    def file_name(self) -> str:
-        return self.chunk.file_name
-
-    @property
     def passage(self) -> str:
         return self.chunk.text
-
-    @property
-    def section(self) -> str:
-        return self.chunk.section
-
-    @property
-    def page_label(self) -> str:
-        return self.chunk.page_label
-
-    def location_de(self) -> str:
-        return self.chunk.location_de()
 
     def to_dict(self) -> dict[str, object]:
         c = self.chunk

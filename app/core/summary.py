@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from pathlib import PurePath
 
-from app.core.documents import Chunk
+from app.core.documents import Chunk, ChunkRef
 from app.core.llm import GenerationParams
 from app.core.lookup import DRAFT_MARKER, Flag
 
@@ -57,34 +57,15 @@ class SummaryRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class Passage:
+class Passage(ChunkRef):
     """A numbered piece of the input ([n] in the summary). `chunk` says file, page, heading and span."""
 
     number: int
     chunk: Chunk
 
     @property
-    def path(self) -> str:
-        return self.chunk.path
-
-    @property
-    def file_name(self) -> str:
-        return self.chunk.file_name
-
-    @property
     def text(self) -> str:
         return self.chunk.text
-
-    @property
-    def section(self) -> str:
-        return self.chunk.section
-
-    @property
-    def page_label(self) -> str:
-        return self.chunk.page_label
-
-    def location_de(self) -> str:
-        return self.chunk.location_de()
 
     def to_dict(self) -> dict[str, object]:
         c = self.chunk

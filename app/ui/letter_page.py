@@ -15,7 +15,7 @@ import time
 from dataclasses import replace
 from datetime import date
 from itertools import pairwise
-from pathlib import Path, PurePath
+from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -63,12 +63,19 @@ from app.core.letters import (
 from app.core.llm import ModelState
 from app.core.lookup import DRAFT_MARKER
 from app.core.progress import Progress
+from app.ui.document_list import (
+    check_paths,
+    checked_paths,
+    document_items,
+    fill_documents,
+    filter_documents,
+)
 from app.ui.errors import show_error
 from app.ui.i18n import tr
 from app.ui.letter_facade import LetterFacade
 from app.ui.model_status import ModelStatus
 from app.ui.style import DRAFT_INK, HIGHLIGHT_BG, INFO_INK, MUTED
-from app.ui.summary_page import FOLDER_ROLE, NO_DOCUMENTS_TEXT, count_text
+from app.ui.summary_page import NO_DOCUMENTS_TEXT, count_text
 from app.ui.task_runner import Task, TaskRunner, show_progress
 
 PLACEHOLDER_RE = re.compile(PLACEHOLDER_PATTERN)
@@ -730,74 +737,27 @@ class LetterPage(QWidget):
                 message=error.user_message))
         else:
             self.documents_hint.setText(tr(NO_DOCUMENTS_TEXT))
-        indexed = sorted({r.path for r in records if r.status is FileStatus.INDEXED} | self._picked,
-                         key=lambda p: (str(PurePath(p).parent).casefold(), PurePath(p).name.casefold()))
-        self.documents_list.blockSignals(True)
-        self.documents_list.clear()
-        folder = None
-        for path in indexed:
-            pure = PurePath(path)
-            if str(pure.parent) != folder:
-                folder = str(pure.parent)
-                header = QListWidgetItem(folder)
-                header.setData(FOLDER_ROLE, folder)
-                header.setFlags(Qt.ItemFlag.ItemIsEnabled)
-                header.setData(Qt.ItemDataRole.AccessibleTextRole, tr("Ordner {folder}").format(folder=folder))
-                header.setToolTip(f"<p>{html.escape(folder)}</p>")
-                font = header.font()
-                font.setBold(True)
-                header.setFont(font)
-                header.setForeground(QBrush(QColor(MUTED)))
-                self.documents_list.addItem(header)
-            item = QListWidgetItem(pure.name)
-            item.setData(Qt.ItemDataRole.UserRole, path)
-            item.setData(Qt.ItemDataRole.AccessibleTextRole, tr("{name} im Ordner {folder}").format(
-                name=pure.name, folder=pure.parent))
-            item.setToolTip(f"<p>{html.escape(path)}</p>")
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if path in checked else Qt.CheckState.Unchecked)
-            self.documents_list.addItem(item)
-        self.documents_list.blockSignals(False)
+        indexed = fill_documents(self.documents_list, {r.path for r in records if r.status is FileStatus.INDEXED}
+                                 | self._picked, checked)
         self.documents_hint.setVisible(not indexed)
         self._apply_filter(self.filter_edit.text())
         self._on_selection_changed()
 
     def _items(self) -> list[QListWidgetItem]:
-        rows = (self.documents_list.item(i) for i in range(self.documents_list.count()))
-        return [item for item in rows if item.data(Qt.ItemDataRole.UserRole)]
+        return document_items(self.documents_list)
 
     def available_paths(self) -> list[str]:
         return [item.data(Qt.ItemDataRole.UserRole) for item in self._items()]
 
     def selected_paths(self) -> list[str]:
-        return [item.data(Qt.ItemDataRole.UserRole) for item in self._items()
-                if item.checkState() == Qt.CheckState.Checked]
+        return checked_paths(self.documents_list)
 
     def set_selected_paths(self, paths: list[str] | tuple[str, ...]) -> None:
-        wanted = {str(p) for p in paths}
-        self.documents_list.blockSignals(True)
-        for item in self._items():
-            item.setCheckState(Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) in wanted
-                               else Qt.CheckState.Unchecked)
-        self.documents_list.blockSignals(False)
+        check_paths(self.documents_list, paths)
         self._on_selection_changed()
 
     def _apply_filter(self, text: str) -> None:
-        needle = text.strip().casefold()
-        header: QListWidgetItem | None = None
-        shown_in_folder = False
-        for row in range(self.documents_list.count()):
-            item = self.documents_list.item(row)
-            if item.data(FOLDER_ROLE):
-                if header is not None:
-                    header.setHidden(not shown_in_folder)
-                header, shown_in_folder = item, False
-                continue
-            hidden = bool(needle) and needle not in str(item.data(Qt.ItemDataRole.UserRole)).casefold()
-            item.setHidden(hidden)
-            shown_in_folder = shown_in_folder or not hidden
-        if header is not None:
-            header.setHidden(not shown_in_folder)
+        filter_documents(self.documents_list, text)
 
     def _on_selection_changed(self) -> None:
         text = count_text(len(self.selected_paths()))

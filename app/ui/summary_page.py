@@ -17,7 +17,6 @@ from typing import cast
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
-    QBrush,
     QColor,
     QGuiApplication,
     QKeySequence,
@@ -54,6 +53,13 @@ from app.core.summary import (
     SummaryRequest,
     SummaryStep,
 )
+from app.ui.document_list import (
+    check_paths,
+    checked_paths,
+    document_items,
+    fill_documents,
+    filter_documents,
+)
 from app.ui.errors import show_error
 from app.ui.i18n import tr
 from app.ui.lookup_facade import LookupFacade
@@ -73,7 +79,6 @@ from app.ui.summary_facade import SummaryFacade
 from app.ui.task_runner import Task, TaskRunner, show_progress
 
 PREVIEW_CHARS = 160
-FOLDER_ROLE = Qt.ItemDataRole.UserRole + 1  # set on the folder header rows of the document list
 CANCELLED_TEXT = "Abgebrochen – es wurde keine Zusammenfassung erstellt."
 FAILED_TEXT = "Es wurde keine Zusammenfassung erstellt."
 NO_POINTS_TEXT = "(keine Angaben gefunden)"
@@ -583,34 +588,8 @@ class SummaryPage(QWidget):
             self.documents_hint.setText(tr(NO_DOCUMENTS_TEXT))
             self.documents_hint.setProperty("role", "muted")
         self._repolish(self.documents_hint)
-        indexed = sorted({r.path for r in records if r.status is FileStatus.INDEXED},
-                         key=lambda p: (str(PurePath(p).parent).casefold(), PurePath(p).name.casefold()))
-        self.documents_list.blockSignals(True)
-        self.documents_list.clear()
-        folder = None
-        for path in indexed:
-            pure = PurePath(path)
-            if str(pure.parent) != folder:  # a header row per folder, so file names need no folder beside them
-                folder = str(pure.parent)
-                header = QListWidgetItem(folder)
-                header.setData(FOLDER_ROLE, folder)
-                header.setFlags(Qt.ItemFlag.ItemIsEnabled)
-                header.setData(Qt.ItemDataRole.AccessibleTextRole, tr("Ordner {folder}").format(folder=folder))
-                header.setToolTip(f"<p>{html.escape(folder)}</p>")
-                font = header.font()
-                font.setBold(True)
-                header.setFont(font)
-                header.setForeground(QBrush(QColor(MUTED)))
-                self.documents_list.addItem(header)
-            item = QListWidgetItem(pure.name)
-            item.setData(Qt.ItemDataRole.UserRole, path)
-            item.setData(Qt.ItemDataRole.AccessibleTextRole, tr("{name} im Ordner {folder}").format(
-                name=pure.name, folder=pure.parent))
-            item.setToolTip(f"<p>{html.escape(path)}</p>")
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if path in checked else Qt.CheckState.Unchecked)
-            self.documents_list.addItem(item)
-        self.documents_list.blockSignals(False)
+        indexed = fill_documents(self.documents_list, (r.path for r in records if r.status is FileStatus.INDEXED),
+                                 checked)
         self.documents_hint.setVisible(not indexed)
         self._apply_filter(self.filter_edit.text())
         self._on_selection_changed()
@@ -620,17 +599,11 @@ class SummaryPage(QWidget):
 
     def selected_paths(self) -> list[str]:
         """The checked documents, in list order (hidden by the filter or not)."""
-        return [item.data(Qt.ItemDataRole.UserRole) for item in self._items()
-                if item.checkState() == Qt.CheckState.Checked]
+        return checked_paths(self.documents_list)
 
     def set_selected_paths(self, paths: list[str] | tuple[str, ...]) -> None:
         """Check exactly these documents (paths not in the list are ignored)."""
-        wanted = {str(p) for p in paths}
-        self.documents_list.blockSignals(True)
-        for item in self._items():
-            state = Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) in wanted else Qt.CheckState.Unchecked
-            item.setCheckState(state)
-        self.documents_list.blockSignals(False)
+        check_paths(self.documents_list, paths)
         self._on_selection_changed()
 
     def choose_folder(self) -> str:
@@ -663,25 +636,10 @@ class SummaryPage(QWidget):
 
     def _items(self) -> list[QListWidgetItem]:
         """The document rows (without the folder headers)."""
-        rows = (self.documents_list.item(i) for i in range(self.documents_list.count()))
-        return [item for item in rows if item.data(Qt.ItemDataRole.UserRole)]
+        return document_items(self.documents_list)
 
     def _apply_filter(self, text: str) -> None:
-        needle = text.strip().casefold()
-        header: QListWidgetItem | None = None
-        shown_in_folder = False
-        for row in range(self.documents_list.count()):
-            item = self.documents_list.item(row)
-            if item.data(FOLDER_ROLE):
-                if header is not None:
-                    header.setHidden(not shown_in_folder)
-                header, shown_in_folder = item, False
-                continue
-            hidden = bool(needle) and needle not in str(item.data(Qt.ItemDataRole.UserRole)).casefold()
-            item.setHidden(hidden)
-            shown_in_folder = shown_in_folder or not hidden
-        if header is not None:
-            header.setHidden(not shown_in_folder)
+        filter_documents(self.documents_list, text)
 
     def _on_document_changed(self, _item: QListWidgetItem) -> None:
         self._on_selection_changed()

@@ -20,9 +20,9 @@ from app.core.summary import CASE_SECTIONS, SummaryLength, SummaryStep
 from app.services.model_service import ModelService
 from app.ui.main_window import MainWindow
 from app.ui.passage_viewer import PassageViewer
+from app.ui.document_list import FOLDER_ROLE
 from app.ui.summary_page import (
     CANCELLED_TEXT,
-    FOLDER_ROLE,
     SummaryPage,
     default_export_name,
 )
