@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from app.services.library import LibraryService
     from app.services.lookup import LookupService
     from app.services.letters import LetterService
+    from app.services.review import ReviewService
     from app.services.summarize import SummarizeService
 
 _PROCESS_START = time.perf_counter()
@@ -33,6 +34,7 @@ class Container:
     selection: ModelSelection | None
     model_service: ModelService
     _library: LibraryService | None = field(default=None, repr=False)
+    _review: ReviewService | None = field(default=None, repr=False)
 
     def library(self) -> LibraryService:
         """The document library, built on first use (chromadb and the embedder load lazily after that too)."""
@@ -63,6 +65,43 @@ class Container:
                               letterhead=s.letterhead_path, sender_line=s.sender_line or "",
                               authority=s.authority_name or "")
         return LetterService(self.library(), self.model_service, DocxWriter(), config)
+
+
+    def review(self) -> ReviewService:
+        """Entwürfe: drafts and statistics in `<data_dir>/drafts.sqlite3`, decisions to the audit trail."""
+        if self._review is None:
+            self._review = build_review(self.config)
+        return self._review
+
+
+def os_account() -> str:
+    """The reviewer is the signed-in OS account (Windows: DOMAIN\\user where known)."""
+    import getpass
+    import os
+
+    try:
+        user = getpass.getuser()
+    except (OSError, KeyError):  # no login name known: confirming then says the reviewer is missing
+        return ""
+    domain = os.environ.get("USERDOMAIN", "")
+    return f"{domain}\\{user}" if domain and sys.platform == "win32" else user
+
+
+def build_review(config: EffectiveConfig, *, reviewer: str | None = None) -> ReviewService:
+    from app.adapters.docx_writer import DocxWriter
+    from app.adapters.log_audit import LogAuditTrail
+    from app.adapters.sqlite_drafts import SqliteDrafts
+    from app.core.drafts import ReviewPolicy
+    from app.services.review import ReviewService
+
+    s = config.settings
+    store = SqliteDrafts(config.data_dir / "drafts.sqlite3")
+    policy = ReviewPolicy(require_source_opened=s.review_require_source_opened,
+                          no_open_placeholders=s.review_no_open_placeholders,
+                          min_review_seconds=s.review_min_seconds, long_draft_chars=s.review_long_draft_chars)
+    return ReviewService(store, LogAuditTrail(), reviewer=reviewer or os_account(), policy=policy,
+                         writer=DocxWriter(), stats=store if s.review_stats else None,
+                         letterhead=s.letterhead_path)
 
 
 def build_library(config: EffectiveConfig, *, embed: bool = True) -> LibraryService:
@@ -204,6 +243,13 @@ def _parser() -> argparse.ArgumentParser:
     drf.add_argument("-o", "--output", metavar="DATEI.docx", help="Wohin der Entwurf geschrieben wird")
     drf.add_argument("--json", action="store_true", help="Entwurf zusätzlich als JSON ausgeben")
     drf.add_argument("--list-types", action="store_true", help="Brieftypen und ihre Felder anzeigen")
+    stats = sub.add_parser("stats", help="Inhaltsfreie Nutzungsstatistik der Entwürfe (wissenschaftliche Begleitung).")
+    stats_sub = stats.add_subparsers(dest="stats_command", metavar="AKTION", required=True)
+    stats_export = stats_sub.add_parser("export", help="Statistik ausgeben: keine Texte, keine Namen, keine Dateinamen.")
+    stats_export.add_argument("--csv", action="store_true", help="Als CSV ausgeben (Standard)")
+    stats_export.add_argument("--summary", action="store_true", help="Eine Zeile je Funktion statt einer je Entwurf")
+    stats_export.add_argument("-o", "--output", metavar="DATEI.csv", help="In diese Datei schreiben statt auf die Konsole")
+    stats_sub.add_parser("show", help="Übersicht je Funktion anzeigen")
     return parser
 
 
@@ -221,6 +267,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         container = build_container(verify_now=True)
         return run_doctor(container.config, container.selection, container.model_service, container.files,
                           as_json=args.json, load=args.load)
+    if args.command == "stats":
+        from app.cli.stats import run_stats
+
+        config = load_config()
+        if config.policy_error is not None:
+            print(f"Fehler: {config.policy_error.user_message}", file=sys.stderr)
+            return 2
+        review = build_review(config)
+        return run_stats(review, args.stats_command, summary=getattr(args, "summary", False),
+                         output=getattr(args, "output", None))
     if args.command == "draft":
         from app.cli.draft import list_types, run_draft
 
@@ -319,6 +375,7 @@ def run_gui(*, quit_after_shown: bool = False) -> int:
         lookup=container.lookup() if container.config.usable else None,
         summarizer=container.summarizer() if container.config.usable else None,
         drafter=container.letters() if container.config.usable else None,
+        review=container.review() if container.config.usable else None,
     )
     window.show()
     window.start_model_loading()  # in the background: the window is already there

@@ -69,6 +69,24 @@ class Settings(BaseModel):
     authority_name: str | None = Field(
         default=None, description="Name der Behörde im Briefkopf des eingebauten Layouts, z. B. „Stadt Musterstadt – Ordnungsamt“."
     )
+    review_require_source_opened: bool = Field(
+        default=False, description="Bestätigen erst, wenn mindestens eine Quelle des Entwurfs geöffnet wurde."
+    )
+    review_no_open_placeholders: bool = Field(
+        default=False,
+        description="Bestätigen erst, wenn kein Platzhalter wie „[Frist eintragen]“ mehr offen ist (Abhaken genügt dann nicht).",
+    )
+    review_min_seconds: int = Field(
+        default=0, ge=0, le=3600,
+        description="Mindestprüfzeit in Sekunden für lange Entwürfe, gezählt ab dem Öffnen zur Prüfung. 0: keine.",
+    )
+    review_long_draft_chars: int = Field(
+        default=1500, ge=0, le=1_000_000, description="Ab dieser Zeichenzahl gilt ein Entwurf als lang (für die Mindestprüfzeit)."
+    )
+    review_stats: bool = Field(
+        default=True,
+        description="Inhaltsfreie Nutzungsstatistik für die wissenschaftliche Begleitung führen (Zahlen, keine Texte, keine Namen).",
+    )
     language: Literal["de", "en"] = Field(default="de", description="Sprache der Oberfläche.")
     n_threads: int | None = Field(
         default=None, ge=1, le=256, description="Rechenthreads für das lokale Modell. Leer: an die Maschine angepasst."

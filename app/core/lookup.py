@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import PurePath
-from typing import Protocol
 
 from app.core.documents import Chunk, ChunkRef, SearchMode
 from app.core.llm import GenerationParams
@@ -214,9 +213,3 @@ class SourcesFound:
     """Yielded before the model starts: the numbered passages the answer may cite (empty: nothing found)."""
 
     sources: tuple[Source, ...]
-
-
-class DraftReview(Protocol):
-    """The hook the review workflow (Entwürfe) plugs in: takes a draft, returns the id it is tracked under."""
-
-    def submit(self, answer: LookupAnswer) -> str: ...

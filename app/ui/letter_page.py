@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -50,6 +51,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.documents import FileRecord, FileStatus
+from app.core.drafts import DraftReview
 from app.core.errors import AktenlotseError
 from app.core.export import DRAFT_LINE, PLACEHOLDER_PATTERN
 from app.core.letters import (
@@ -175,7 +177,9 @@ class _CompactList(QListWidget):
 
 
 class LetterPage(QWidget):
-    """`LetterPage(drafter, status, runner)`: one letter draft at a time through the TaskRunner."""
+    """`LetterPage(drafter, status, runner, parent=None, review=None)`: one letter draft at a time through the
+    TaskRunner; with a `review` workflow a finished letter (with the caseworker's edits) can be handed over to
+    "Entwürfe"."""
 
     drafting_started = Signal(object)  # Task
     draft_ready = Signal(object)  # LetterDraft
@@ -188,11 +192,14 @@ class LetterPage(QWidget):
         status: ModelStatus,
         runner: TaskRunner,
         parent: QWidget | None = None,
+        review: DraftReview | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("page-entwerfen")
         self.drafter = drafter
         self.runner = runner
+        self.review = review
+        self._handed_over = False  # the shown letter went to "Entwürfe"; later edits belong there, not here
         self._status = status
         self._task: Task | None = None
         self._export_task: Task | None = None
@@ -405,6 +412,7 @@ class LetterPage(QWidget):
         self.placeholders_hint.setWordWrap(True)
         self.findings_label = QLabel()
         self.findings_label.setObjectName("letterFindingsLabel")
+        self.findings_label.setWordWrap(True)  # shares its row with the check button
         self.findings_list = _CompactList(84)
         self.findings_list.setObjectName("letterFindings")
         self.findings_list.setMinimumHeight(56)
@@ -433,6 +441,14 @@ class LetterPage(QWidget):
         self.copy_button.setAccessibleName(tr("Als Entwurf kopieren"))
         self.copy_button.setAccessibleDescription(tr(
             "Kopiert den Brief mit Ihren Änderungen und dem Entwurfsvermerk in die Zwischenablage"))
+        self.review_button: QPushButton | None = None
+        if self.review is not None:
+            # Alt+R: Alt+P belongs to "Offene &Platzhalter" on this page.
+            self.review_button = QPushButton(tr("Zur P&rüfung übergeben"))
+            self.review_button.setObjectName("submitReview")
+            self.review_button.setAccessibleName(tr("Zur Prüfung übergeben"))
+            self.review_button.setAccessibleDescription(tr(
+                "Legt den Brief mit Ihren Änderungen als Entwurf zur Prüfung unter „Entwürfe“ ab"))
 
         self.run_status = QLabel()
         self.run_status.setObjectName("letterStatus")
@@ -504,28 +520,36 @@ class LetterPage(QWidget):
         letter.addWidget(self.sheet, 1)
         right.addLayout(letter, 1)
         right.addWidget(self.replaced_label)
-        review = QHBoxLayout()
-        review.setSpacing(12)
+        # A grid, so both lists start on the same line whatever height their headings take.
+        review = QGridLayout()
+        review.setHorizontalSpacing(12)
+        review.setVerticalSpacing(4)
         placeholders = QVBoxLayout()
         placeholders.setSpacing(4)
-        placeholders.addWidget(self.placeholders_label)
         placeholders.addWidget(self.placeholders_list)
         placeholders.addWidget(self.placeholders_hint)
+        # The check sits with its findings: the row under the lists has room for export, copy and hand-over.
+        findings_head = QHBoxLayout()
+        findings_head.setSpacing(8)
+        findings_head.addWidget(self.findings_label, 1)
+        findings_head.addWidget(self.recheck_button)
         findings = QVBoxLayout()
         findings.setSpacing(4)
-        findings_head = QHBoxLayout()
-        findings_head.addWidget(self.findings_label, 1)
-        findings.addLayout(findings_head)
         findings.addWidget(self.findings_list)
         findings.addWidget(self.findings_hint)
-        review.addLayout(placeholders, 2)
-        review.addLayout(findings, 3)
+        review.addWidget(self.placeholders_label, 0, 0, Qt.AlignmentFlag.AlignBottom)
+        review.addLayout(findings_head, 0, 1)
+        review.addLayout(placeholders, 1, 0)
+        review.addLayout(findings, 1, 1)
+        review.setColumnStretch(0, 2)
+        review.setColumnStretch(1, 3)
         right.addLayout(review)
         result_buttons = QHBoxLayout()
         result_buttons.addWidget(self.export_button)
         result_buttons.addWidget(self.copy_button)
+        if self.review_button is not None:
+            result_buttons.addWidget(self.review_button)
         result_buttons.addStretch(1)
-        result_buttons.addWidget(self.recheck_button)
         right.addLayout(result_buttons)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -559,6 +583,8 @@ class LetterPage(QWidget):
         self.recheck_button.clicked.connect(self.recheck)
         self.export_button.clicked.connect(self.export_letter)
         self.copy_button.clicked.connect(self.copy_letter)
+        if self.review_button is not None:
+            self.review_button.clicked.connect(self.submit_for_review)
         # Strg+Eingabe only from the inputs: in the letter text it must not throw the edited draft away.
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             shortcut = QShortcut(QKeySequence(keys), self.inputs_box)
@@ -572,8 +598,9 @@ class LetterPage(QWidget):
     def _apply_tab_order(self) -> None:
         order: list[QWidget] = [self.type_combo, self.style_combo, *self._field_edits.values(),
                                 self.instructions_edit, self.filter_edit, self.documents_list, self.create_button,
-                                self.cancel_button, self.body_edit, self.placeholders_list, self.findings_list,
-                                self.export_button, self.copy_button, self.recheck_button]
+                                self.cancel_button, self.body_edit, self.placeholders_list, self.recheck_button,
+                                self.findings_list, self.export_button, self.copy_button,
+                                *([self.review_button] if self.review_button is not None else [])]
         for first, second in pairwise(order):
             self.setTabOrder(first, second)
 
@@ -890,6 +917,7 @@ class LetterPage(QWidget):
     # -- showing a draft ------------------------------------------------------------------
     def _clear_result(self, notice: str = "") -> None:
         self._current = None
+        self._handed_over = False
         self.highlighter.set_findings([])
         self.body_edit.blockSignals(True)
         self.body_edit.clear()
@@ -911,6 +939,7 @@ class LetterPage(QWidget):
     def show_draft(self, draft: LetterDraft) -> None:
         """Show a finished draft: escaped head and closing, the editable body, placeholders and findings."""
         self._current = draft
+        self._handed_over = False  # a newly generated letter can be handed over again
         self.banner.setVisible(True)
         self.head_label.setText(head_html(draft))
         self.head_label.setVisible(True)
@@ -1129,6 +1158,25 @@ class LetterPage(QWidget):
         self.run_status.setText(text)
         return True
 
+    # -- review ---------------------------------------------------------------------------
+    def submit_for_review(self) -> str | None:
+        """Hand the shown letter over to the review workflow ("Entwürfe") with the body as it is in the editor now
+        (the same text copy and export use); the draft id, None if nothing was handed over (no letter, something
+        running, already handed over, or the workflow refused – the error is shown)."""
+        draft = self._current
+        if (draft is None or self.review is None or self._handed_over or self._task is not None
+                or self._export_task is not None):
+            return None
+        try:
+            draft_id = self.review.submit(draft, edited_body=self.body_text())
+        except AktenlotseError as error:
+            show_error(self.window(), error)
+            return None
+        self._handed_over = True  # further edits happen under "Entwürfe"; a new letter re-enables the button
+        self.run_status.setText(tr("Zur Prüfung übergeben. Sie finden den Entwurf unter „Entwürfe“."))
+        self._update_controls()
+        return draft_id
+
     # -- state ----------------------------------------------------------------------------
     def _update_controls(self) -> None:
         reason = self._status.block_reason()
@@ -1142,6 +1190,8 @@ class LetterPage(QWidget):
         self.export_button.setEnabled(has_draft and self._export_task is None)
         self.copy_button.setEnabled(has_draft)
         self.recheck_button.setEnabled(has_draft)
+        if self.review_button is not None:
+            self.review_button.setEnabled(has_draft and self._export_task is None and not self._handed_over)
         waiting = self._status.state in (ModelState.LOADING, ModelState.NOT_LOADED) and self._status.error is None
         if reason is not None:
             text = tr("Entwerfen ist nicht möglich: {reason}").format(reason=reason)

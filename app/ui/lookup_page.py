@@ -39,12 +39,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.drafts import DraftReview
 from app.core.errors import AktenlotseError
 from app.core.llm import ModelState
 from app.core.lookup import (
     DRAFT_MARKER,
     NOTHING_FOUND,
-    DraftReview,
     Flag,
     FlagKind,
     LookupAnswer,

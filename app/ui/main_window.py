@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
 from app.config import EffectiveConfig
 from app.core.errors import AktenlotseError
 from app.core.llm import ModelState
-from app.core.lookup import DraftReview
 from app.core.models import ModelSelection
 from app.services.model_service import ModelService
+from app.ui.drafts_page import DraftsPage
 from app.ui.i18n import tr
 from app.ui.letter_facade import LetterFacade
 from app.ui.letter_page import LetterPage
@@ -31,6 +31,7 @@ from app.ui.message_bar import MessageBar, Severity
 from app.ui.model_info_dialog import ModelInfoDialog
 from app.ui.model_status import ModelStatus
 from app.ui.model_test_box import ModelTestBox
+from app.ui.review_hub import ReviewFacade, ReviewHub
 from app.ui.settings_dialog import SaveSettings, SettingsDialog
 from app.ui.status import StatusArea
 from app.ui.style import STYLE_SHEET
@@ -44,6 +45,7 @@ LIBRARY_PAGE = "bibliothek"
 LOOKUP_PAGE = "nachschlagen"
 SUMMARY_PAGE = "zusammenfassen"
 LETTER_PAGE = "entwerfen"
+DRAFTS_PAGE = "entwuerfe"
 SHUTDOWN_WAIT_MS = 1500
 
 
@@ -62,7 +64,7 @@ class MainWindow(QMainWindow):
         save_settings: SaveSettings | None = None,
         library: LibraryFacade | None = None,
         lookup: LookupFacade | None = None,
-        review: DraftReview | None = None,
+        review: ReviewFacade | None = None,
         summarizer: SummaryFacade | None = None,
         drafter: LetterFacade | None = None,
     ) -> None:
@@ -93,17 +95,25 @@ class MainWindow(QMainWindow):
         self.lookup_page: LookupPage | None = None
         self.summary_page: SummaryPage | None = None
         self.letter_page: LetterPage | None = None
+        self.drafts_page: DraftsPage | None = None
+        # The workspaces hand their drafts to Entwürfe through the hub (the DraftReview port).
+        self.review_hub = ReviewHub(review, self) if review is not None else None
+        texts = lookup if lookup is not None else summarizer
         for number, workspace in enumerate(workspaces(), start=1):
             page: QWidget
             if workspace.key == LOOKUP_PAGE and lookup is not None:
-                self.lookup_page = LookupPage(lookup, self.model_status, self.runner, review)
+                self.lookup_page = LookupPage(lookup, self.model_status, self.runner, self.review_hub)
                 page = self.lookup_page
             elif workspace.key == SUMMARY_PAGE and summarizer is not None:
-                self.summary_page = SummaryPage(summarizer, self.model_status, self.runner)
+                self.summary_page = SummaryPage(summarizer, self.model_status, self.runner, review=self.review_hub)
                 page = self.summary_page
             elif workspace.key == LETTER_PAGE and drafter is not None:
-                self.letter_page = LetterPage(drafter, self.model_status, self.runner)
+                self.letter_page = LetterPage(drafter, self.model_status, self.runner, review=self.review_hub)
                 page = self.letter_page
+            elif workspace.key == DRAFTS_PAGE and review is not None:
+                self.drafts_page = DraftsPage(review, texts, self.runner, self.review_hub)
+                self.drafts_page.open_count_changed.connect(self._on_open_drafts_changed)
+                page = self.drafts_page
             else:
                 page = PlaceholderPage(workspace, hint)
             self._add_page(workspace.key, workspace.title, page, number)
@@ -140,6 +150,8 @@ class MainWindow(QMainWindow):
 
         self.status_area = StatusArea(self.statusBar(), self.model_status)
         self._build_menus()
+        if self.drafts_page is not None:  # after the menus, which take the plain titles
+            self.drafts_page.refresh()
         self.model_status.state_changed.connect(self._on_model_state_changed)
         self._show_config_messages()
         self._on_model_state_changed(self.model_status.state)
@@ -241,11 +253,21 @@ class MainWindow(QMainWindow):
             (page_s.documents_list if page_s.documents_list.count() else page_s.refresh_button).setFocus()
         elif key == LETTER_PAGE and self.letter_page is not None:
             self.letter_page.type_combo.setFocus()
+        elif key == DRAFTS_PAGE and self.drafts_page is not None:
+            self.drafts_page.list.setFocus()
         elif key == LIBRARY_PAGE and self.library_page is not None:
             page = self.library_page
             (page.index_button if page.index_button.isEnabled() else page.cancel_button).setFocus()
         else:
             self.navigation.setFocus()
+
+    def _on_open_drafts_changed(self, count: int) -> None:
+        row = self._page_keys.index(DRAFTS_PAGE)
+        title = tr("Entwürfe") + (f" ({count})" if count else "")
+        item = self.navigation.item(row)
+        item.setText(title)
+        item.setData(Qt.ItemDataRole.AccessibleTextRole,
+                     tr("Entwürfe, {n} offen").format(n=count) if count else tr("Entwürfe"))
 
     # -- messages -------------------------------------------------------------------------
     def _show_config_messages(self) -> None:

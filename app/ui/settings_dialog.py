@@ -10,6 +10,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -46,6 +47,16 @@ TITLES = {
     "language": "Sprache",
     "n_threads": "Rechenthreads",
     "context_length": "Kontextlänge",
+    "letter_types_dir": "Eigene Brieftypen",
+    "text_blocks_dir": "Eigene Textbausteine",
+    "letterhead_path": "Briefvorlage",
+    "sender_line": "Absenderzeile",
+    "authority_name": "Name der Behörde",
+    "review_require_source_opened": "Quelle vor Bestätigung öffnen",
+    "review_no_open_placeholders": "Keine offenen Platzhalter",
+    "review_min_seconds": "Mindestprüfzeit (Sekunden)",
+    "review_long_draft_chars": "Langer Entwurf ab Zeichen",
+    "review_stats": "Nutzungsstatistik führen",
 }
 CHOICE_LABELS = {"de": "Deutsch", "en": "Englisch"}
 
@@ -59,6 +70,8 @@ def field_kind(key: str) -> tuple[str, tuple[Any, ...]]:
     if origin is list:
         return "paths", ()
     args = typing.get_args(annotation) if origin in (typing.Union, types.UnionType) else (annotation,)
+    if bool in args:
+        return "bool", ()
     if Path in args:
         return "path", ()
     if int in args:
@@ -157,7 +170,12 @@ class SettingsDialog(QDialog):
         label = QLabel(f"<b>{title}</b><br><span style='color:#4a525c'>{key}</span>")
         label.setTextFormat(Qt.TextFormat.RichText)
         editor: QWidget
-        if kind == "choice" and not locked:
+        if kind == "bool":
+            box = QCheckBox(tr("ja"))
+            box.setChecked(bool(value))
+            box.setEnabled(not locked)
+            editor = box
+        elif kind == "choice" and not locked:
             combo = QComboBox()
             for choice in choices:
                 combo.addItem(tr(CHOICE_LABELS.get(str(choice), str(choice))), choice)
@@ -219,8 +237,10 @@ class SettingsDialog(QDialog):
                 continue
             kind, _ = field_kind(key)
             current = getattr(self._config.settings, key)
-            if isinstance(editor, QComboBox):
-                new: Any = editor.currentData()
+            if isinstance(editor, QCheckBox):
+                new: Any = editor.isChecked()
+            elif isinstance(editor, QComboBox):
+                new = editor.currentData()
             else:
                 text = editor.text().strip()
                 if kind == "paths":

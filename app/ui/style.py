@@ -24,7 +24,10 @@ INFO_INK = "#0b3a66"  # 10:1
 FLAG_BG = "#ffd978"  # an answer sentence without a source: dark brown (DRAFT_INK) on amber, 9:1
 FACT_BG = "#fde2de"  # a fact not found in the sources: ERROR_INK on light red, 8:1
 FACT_LINE = "#c0281b"  # its wavy underline
-HIGHLIGHT_BG = "#fff176"  # the cited passage in the passage viewer
+HIGHLIGHT_BG = "#fff176"
+CONFIRMED_BG = "#e3f2e5"  # confirmed banner: dark green on light green, 9:1
+CONFIRMED_INK = "#143d1c"
+CONFIRMED_EDGE = "#2e7d3a"  # the cited passage in the passage viewer
 
 STYLE_SHEET = f"""
 QMainWindow, QDialog {{ background: {PAGE}; color: {INK}; }}
@@ -36,6 +39,22 @@ QLabel[role="notice"] {{ background: {INFO_BG}; color: {INFO_INK}; border: 1px s
 QLabel[role="reason"] {{ color: {ERROR_INK}; }}
 QLabel[role="draft-banner"] {{ background: {DRAFT_BG}; color: {DRAFT_INK}; border: 1px solid {DRAFT_EDGE};
     border-left: 6px solid {DRAFT_EDGE}; padding: 6px 10px; font-weight: 700; letter-spacing: 0.5px; }}
+QLabel[role="confirmed-banner"] {{ background: {CONFIRMED_BG}; color: {CONFIRMED_INK}; border: 1px solid {CONFIRMED_EDGE};
+    border-left: 6px solid {CONFIRMED_EDGE}; padding: 6px 10px; font-weight: 700; }}
+QLabel[role="closed-banner"] {{ background: {CHROME}; color: {MUTED}; border: 1px solid {LINE};
+    border-left: 6px solid #8a939e; padding: 6px 10px; font-weight: 700; }}
+QLabel[role="subheading"] {{ font-weight: 600; color: {INK}; }}
+QPlainTextEdit#draftText {{ border: 1px solid {DRAFT_EDGE}; border-top: none; background: #fffdf6; }}
+QPlainTextEdit#draftText:read-only {{ background: #f7f8f9; }}
+QPlainTextEdit#draftText:focus {{ border: 2px solid {FOCUS}; border-top: none; }}
+QTreeWidget#draftList {{ border: 1px solid #8a939e; background: #ffffff; }}
+QTreeWidget#draftList::item {{ padding: 5px 2px; border-bottom: 1px solid {LINE}; }}
+QTreeWidget#draftList::item:selected {{ color: #ffffff; background: {ACCENT}; }}
+QTreeWidget#draftList:focus {{ border: 2px solid {FOCUS}; }}
+QListWidget#checklist {{ border: 1px solid #8a939e; background: #ffffff; }}
+QListWidget#checklist::item {{ padding: 5px 2px; border-bottom: 1px solid {LINE}; }}
+QListWidget#checklist::item:selected {{ color: {INK}; background: {INFO_BG}; }}
+QListWidget#checklist:focus {{ border: 2px solid {FOCUS}; }}
 QFrame[role="message-error"] {{ background: {ERROR_BG}; border-bottom: 1px solid #d9a29b; }}
 QFrame[role="message-error"] QLabel {{ color: {ERROR_INK}; }}
 QFrame[role="message-info"] {{ background: {INFO_BG}; border-bottom: 1px solid #9dbbe0; }}

@@ -15,7 +15,7 @@ from itertools import pairwise
 from pathlib import Path, PurePath
 from typing import cast
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QGuiApplication,
@@ -30,6 +30,8 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
+    QLayoutItem,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -41,6 +43,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.documents import FileRecord, FileStatus
+from app.core.drafts import DraftReview
 from app.core.errors import AktenlotseError
 from app.core.export import DRAFT_LINE
 from app.core.llm import ModelState
@@ -226,8 +229,73 @@ class _CompactList(QListWidget):
         return QSize(super().sizeHint().width(), 120)
 
 
+class _ButtonFlow(QLayout):
+    """Buttons in a row that wraps to a second line when the column is too narrow for all of them – so the
+    result column never forces the cited passages beside it down to a sliver."""
+
+    def __init__(self, spacing: int = 6) -> None:
+        super().__init__()
+        self._items: list[QLayoutItem] = []
+        self.setContentsMargins(0, 0, 0, 0)
+        self.setSpacing(spacing)
+
+    def addItem(self, item: QLayoutItem) -> None:  # Qt's name
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:  # Qt's name
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:  # Qt's name
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self) -> Qt.Orientation:  # Qt's name
+        return Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:  # Qt's name
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # Qt's name
+        return self._arrange(QRect(0, 0, width, 0), move=False)
+
+    def setGeometry(self, rect: QRect) -> None:  # Qt's name
+        super().setGeometry(rect)
+        self._arrange(rect, move=True)
+
+    def sizeHint(self) -> QSize:  # Qt's name: everything on one line
+        shown = [item.sizeHint() for item in self._items if not item.isEmpty()]
+        if not shown:
+            return QSize(0, 0)
+        return QSize(sum(h.width() for h in shown) + self.spacing() * (len(shown) - 1),
+                     max(h.height() for h in shown))
+
+    def minimumSize(self) -> QSize:  # Qt's name: the widest button alone
+        size = QSize(0, 0)
+        for item in self._items:
+            if not item.isEmpty():
+                size = size.expandedTo(item.minimumSize())
+        return size
+
+    def _arrange(self, rect: QRect, *, move: bool) -> int:
+        x, y, line = rect.x(), rect.y(), 0
+        for item in self._items:
+            if item.isEmpty():
+                continue
+            hint = item.sizeHint()
+            if line and x + hint.width() > rect.x() + rect.width():
+                x, y, line = rect.x(), y + line + self.spacing(), 0
+            if move:
+                item.setGeometry(QRect(QPoint(x, y), hint))
+            x += hint.width() + self.spacing()
+            line = max(line, hint.height())
+        return y + line - rect.y()
+
+
 class SummaryPage(QWidget):
-    """`SummaryPage(summarizer, status, runner)`: one summary at a time through the TaskRunner."""
+    """`SummaryPage(summarizer, status, runner, parent=None, review=None)`: one summary at a time through the
+    TaskRunner; with a `review` workflow a finished summary can be handed over to "Entwürfe"."""
 
     summarizing_started = Signal(object)  # Task
     step_reported = Signal(object)  # SummaryStep, as each model call finishes
@@ -242,11 +310,14 @@ class SummaryPage(QWidget):
         status: ModelStatus,
         runner: TaskRunner,
         parent: QWidget | None = None,
+        review: DraftReview | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("page-zusammenfassen")
         self.summarizer = summarizer
         self.runner = runner
+        self.review = review
+        self._handed_over = False  # the shown summary went to "Entwürfe" (once per summary)
         self._status = status
         self._task: Task | None = None
         self._export_task: Task | None = None
@@ -415,6 +486,13 @@ class SummaryPage(QWidget):
         self.copy_button.setAccessibleDescription(tr(
             "Kopiert die Zusammenfassung mit Quellen und dem Entwurfsvermerk in die Zwischenablage"
         ))
+        self.review_button: QPushButton | None = None
+        if self.review is not None:
+            self.review_button = QPushButton(tr("Zur &Prüfung übergeben"))
+            self.review_button.setObjectName("submitReview")
+            self.review_button.setAccessibleName(tr("Zur Prüfung übergeben"))
+            self.review_button.setAccessibleDescription(tr(
+                "Legt die Zusammenfassung als Entwurf zur Prüfung unter „Entwürfe“ ab"))
 
         self.sources_label = QLabel(tr("&Quellen:"))
         self.sources_list = QListWidget()
@@ -501,10 +579,11 @@ class SummaryPage(QWidget):
         result_column.addWidget(self.flags_label)
         result_column.addWidget(self.omitted_label)
         result_column.addWidget(self.steps_label)
-        result_buttons = QHBoxLayout()
+        result_buttons = _ButtonFlow()
         result_buttons.addWidget(self.export_button)
         result_buttons.addWidget(self.copy_button)
-        result_buttons.addStretch(1)
+        if self.review_button is not None:
+            result_buttons.addWidget(self.review_button)
         result_column.addLayout(result_buttons)
 
         sources_box = QWidget()
@@ -521,7 +600,8 @@ class SummaryPage(QWidget):
         self.splitter.addWidget(sources_box)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([600, 360])
+        # With the hand-over button the three result buttons fit on one line at 1280 px; narrower, they wrap.
+        self.splitter.setSizes([640, 340] if self.review_button is not None else [600, 360])
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(28, 22, 28, 14)
@@ -546,9 +626,11 @@ class SummaryPage(QWidget):
         layout.addWidget(self.vertical_splitter, 1)
         layout.addWidget(self.run_status)
 
-        order = [self.filter_edit, self.documents_list, self.folder_button, self.refresh_button, self.length_combo,
-                 self.focus_edit, self.summarize_button, self.cancel_button, self.result_view, self.export_button,
-                 self.copy_button, self.sources_list]
+        order: list[QWidget] = [
+            self.filter_edit, self.documents_list, self.folder_button, self.refresh_button, self.length_combo,
+            self.focus_edit, self.summarize_button, self.cancel_button, self.result_view, self.export_button,
+            self.copy_button, *([self.review_button] if self.review_button is not None else []), self.sources_list,
+        ]
         for first, second in pairwise(order):
             self.setTabOrder(first, second)
 
@@ -563,6 +645,8 @@ class SummaryPage(QWidget):
         self.sources_list.itemActivated.connect(self._on_source_activated)
         self.export_button.clicked.connect(self.export_memo)
         self.copy_button.clicked.connect(self.copy_summary)
+        if self.review_button is not None:
+            self.review_button.clicked.connect(self.submit_for_review)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             shortcut = QShortcut(QKeySequence(keys), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -764,6 +848,7 @@ class SummaryPage(QWidget):
     # -- showing a summary ----------------------------------------------------------------
     def _clear_result(self, notice: str = "") -> None:
         self._current = None
+        self._handed_over = False
         if self.viewer is not None:
             self.viewer.close()
         self.result_view.clear()
@@ -786,6 +871,7 @@ class SummaryPage(QWidget):
     def show_summary(self, summary: Summary) -> None:
         """Render a finished summary: escaped points with citation links and flags, notices, cited passages."""
         self._current = summary
+        self._handed_over = False  # a new summary can be handed over again
         self.banner.setVisible(True)
         self.result_view.set_answer_html(render_summary_html(summary))
         flags = review_flags(summary)
@@ -935,6 +1021,24 @@ class SummaryPage(QWidget):
             marker=DRAFT_MARKER))
         return True
 
+    # -- review ---------------------------------------------------------------------------
+    def submit_for_review(self) -> str | None:
+        """Hand the shown summary over to the review workflow ("Entwürfe"); the draft id, None if nothing was
+        handed over (no summary, still running, already handed over, or the workflow refused – the error is shown)."""
+        summary = self._current
+        if (summary is None or self.review is None or self._handed_over or self._task is not None
+                or self._export_task is not None):
+            return None
+        try:
+            draft_id = self.review.submit(summary)
+        except AktenlotseError as error:
+            show_error(self.window(), error)
+            return None
+        self._handed_over = True
+        self.run_status.setText(tr("Zur Prüfung übergeben. Sie finden den Entwurf unter „Entwürfe“."))
+        self._update_controls()
+        return draft_id
+
     # -- state ----------------------------------------------------------------------------
     def _update_controls(self) -> None:
         reason = self._status.block_reason()
@@ -948,6 +1052,8 @@ class SummaryPage(QWidget):
         has_result = self._current is not None and not running
         self.export_button.setEnabled(has_result and self._export_task is None)
         self.copy_button.setEnabled(has_result)
+        if self.review_button is not None:
+            self.review_button.setEnabled(has_result and self._export_task is None and not self._handed_over)
         waiting = self._status.state in (ModelState.LOADING, ModelState.NOT_LOADED) and self._status.error is None
         if reason is not None:
             text = tr("Zusammenfassen ist nicht möglich: {reason}").format(reason=reason)

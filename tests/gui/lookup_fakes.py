@@ -215,8 +215,15 @@ class FakeLookup:
 
 @dataclass
 class FakeReview:
-    submitted: list[LookupAnswer] = field(default_factory=list)
+    """Implements `DraftReview`: records what was handed over; `fail_with` makes `submit` raise it."""
 
-    def submit(self, answer: LookupAnswer) -> str:
-        self.submitted.append(answer)
+    submitted: list[object] = field(default_factory=list)  # LookupAnswer | Summary | LetterDraft
+    edited_bodies: list[str | None] = field(default_factory=list)
+    fail_with: AktenlotseError | None = None
+
+    def submit(self, item: object, edited_body: str | None = None) -> str:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.submitted.append(item)
+        self.edited_bodies.append(edited_body)
         return f"draft-{len(self.submitted)}"

@@ -25,7 +25,8 @@ def main(out_dir: Path) -> None:
 
     from .conftest import selection_for
     from .fakes import FAKE_INFO, FakeLanguageModel
-    from .lookup_fakes import QUESTION, FakeLookup, FakeReview
+    from .lookup_fakes import QUESTION, FakeLookup
+    from .review_fakes import make_review
 
     app = QApplication.instance() or QApplication(sys.argv)
     apply_app_style(app)
@@ -43,7 +44,7 @@ def main(out_dir: Path) -> None:
 
     runner = TaskRunner()
     window = MainWindow(load_config(os.environ), ModelService(FakeLanguageModel(FAKE_INFO)),
-                        selection_for(FAKE_INFO), runner=runner, lookup=FakeLookup(), review=FakeReview())
+                        selection_for(FAKE_INFO), runner=runner, lookup=FakeLookup(), review=make_review())
     window.resize(1280, 800)
     window.show()
     window.start_model_loading()

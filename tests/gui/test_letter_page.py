@@ -9,8 +9,8 @@ from datetime import date
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication, QTextCharFormat
-from PySide6.QtWidgets import QApplication, QLineEdit, QPlainTextEdit
+from PySide6.QtGui import QGuiApplication, QTextCharFormat, QTextCursor
+from PySide6.QtWidgets import QApplication, QLineEdit, QPlainTextEdit, QPushButton
 
 from app.config import load_config
 from app.core.errors import AktenlotseError
@@ -28,6 +28,7 @@ from .a11y import interactive_without_name
 from .conftest import selection_for
 from .fakes import FAKE_INFO, FakeLanguageModel
 from .letter_fakes import LONG_SENTENCE, RECIPIENT, FakeDrafter
+from .lookup_fakes import FakeReview
 from .summary_fakes import ANTRAG, CASE_PATHS, SCAN
 
 pytestmark = pytest.mark.gui
@@ -58,6 +59,31 @@ def make_letter_window(qtbot):
     yield make
     for runner in runners:
         runner.shutdown(2000)
+
+
+@pytest.fixture
+def make_review_page(make_letter_window, qtbot):
+    """A letter page of its own with a review workflow (or none), over a ready model and the window's runner."""
+
+    def make(review: FakeReview | None, drafter: FakeDrafter | None = None) -> LetterPage:
+        drafter = drafter if drafter is not None else FakeDrafter()
+        window, _page = make_letter_window(drafter)
+        page = LetterPage(drafter, window.model_status, window.runner, review=review)
+        qtbot.addWidget(page)
+        page.resize(1200, 800)
+        page.show()
+        qtbot.waitExposed(page)
+        return page
+
+    return make
+
+
+def type_at_end(page: LetterPage, qtbot, text: str) -> None:
+    """Type into the body editor the way a person does: cursor to the end, then keys."""
+    cursor = page.body_edit.textCursor()
+    cursor.movePosition(QTextCursor.MoveOperation.End)
+    page.body_edit.setTextCursor(cursor)
+    qtbot.keyClicks(page.body_edit, text)
 
 
 def fill_anhoerung(page: LetterPage, frist: str = "") -> None:
@@ -454,3 +480,85 @@ def test_main_window_wires_the_letter_page(make_letter_window, qtbot, make_windo
     plain = make_window()
     assert plain.letter_page is None
     assert plain.pages.widget(2).objectName() == "page-entwerfen"  # the placeholder
+
+
+def test_review_button_hands_over_the_letter_with_the_edited_body(make_review_page, qtbot, monkeypatch):
+    review = FakeReview()
+    drafter = FakeDrafter()
+    page = make_review_page(review, drafter)
+    button = page.review_button
+    assert button is not None and button.objectName() == "submitReview"
+    assert button.text() == "Zur P&rüfung übergeben", "Alt+P is taken by „Offene Platzhalter“"
+    assert not button.isEnabled(), "nothing to hand over before a letter"
+    assert page.submit_for_review() is None and review.submitted == []
+    fill_anhoerung(page)
+    draft = draft_and_wait(page, qtbot)
+    assert button.isEnabled() and button.isVisible()
+
+    type_at_end(page, qtbot, " Eigener Nachtrag.")  # QTest types ASCII only
+    edited = page.body_edit.toPlainText()
+    assert edited.endswith("Eigener Nachtrag.") and edited != draft.body
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert len(review.submitted) == 1 and review.submitted[0] is draft
+    assert review.edited_bodies == [edited], "the body as the caseworker left it in the editor"
+    assert page.run_status.text() == "Zur Prüfung übergeben. Sie finden den Entwurf unter „Entwürfe“."
+    assert not button.isEnabled(), "handed over once"
+
+    type_at_end(page, qtbot, " Noch ein Satz.")  # later edits belong to the review under „Entwürfe“
+    assert page.body_edit.toPlainText().endswith("Noch ein Satz.")
+    assert not button.isEnabled()
+    assert page.recheck() is not None and not button.isEnabled(), "a check is no new letter"
+    assert page.submit_for_review() is None and len(review.submitted) == 1
+
+    monkeypatch.setattr(page, "confirm_discard", lambda: True)
+    drafter.pause_after_pieces = 2  # a new letter: disabled while it runs, enabled again when it is there
+    start(page, qtbot)
+    qtbot.waitUntil(drafter.paused.is_set)
+    assert page.is_running and not button.isEnabled()
+    with qtbot.waitSignal(page.draft_ready, timeout=10000) as ready:
+        drafter.proceed.set()
+    qtbot.waitUntil(lambda: not page.is_running)
+    assert button.isEnabled(), "the next letter can be handed over"
+    assert page.submit_for_review() == "draft-2"
+    assert review.submitted[1] is ready.args[0] and review.edited_bodies[1] == ready.args[0].body
+
+
+def test_review_button_is_in_the_tab_order_and_named(make_review_page, qtbot):
+    page = make_review_page(FakeReview())
+    fill_anhoerung(page)
+    draft_and_wait(page, qtbot)
+    assert interactive_without_name(page) == []
+    button = page.review_button
+    assert button.accessibleName() == "Zur Prüfung übergeben"
+    assert "Entwürfe" in button.accessibleDescription()
+    assert page.export_button.nextInFocusChain() is page.copy_button
+    assert page.copy_button.nextInFocusChain() is button, "after copy, in the row with export and copy"
+    assert button.parentWidget() is page.copy_button.parentWidget()
+    assert page.recheck_button.nextInFocusChain() is page.findings_list, "the check sits above its findings"
+
+
+def test_a_refused_hand_over_shows_the_error_and_keeps_the_button(make_review_page, qtbot, monkeypatch):
+    shown = []
+    monkeypatch.setattr("app.ui.letter_page.show_error", lambda parent, error: shown.append(error))
+    review = FakeReview(fail_with=AktenlotseError("Die Entwurfsablage ist nicht erreichbar.", "sqlite3"))
+    page = make_review_page(review)
+    fill_anhoerung(page)
+    draft_and_wait(page, qtbot)
+    qtbot.mouseClick(page.review_button, Qt.MouseButton.LeftButton)
+    assert [e.user_message for e in shown] == ["Die Entwurfsablage ist nicht erreichbar."]
+    assert review.submitted == []
+    assert page.review_button.isEnabled(), "the person can try again"
+    assert "Zur Prüfung übergeben" not in page.run_status.text()
+    review.fail_with = None
+    qtbot.mouseClick(page.review_button, Qt.MouseButton.LeftButton)
+    assert review.submitted == [page.current_draft] and not page.review_button.isEnabled()
+
+
+def test_no_review_button_without_a_review_workflow(make_review_page, qtbot):
+    page = make_review_page(None)
+    fill_anhoerung(page)
+    draft_and_wait(page, qtbot)
+    assert page.review_button is None and page.review is None
+    assert page.findChild(QPushButton, "submitReview") is None
+    assert page.submit_for_review() is None
+    assert interactive_without_name(page) == []

@@ -40,16 +40,16 @@ from .lookup_fakes import (
     QUESTION,
     SOURCES,
     FakeLookup,
-    FakeReview,
     ground,
 )
+from .review_fakes import SpyReview, make_review
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
 def make_lookup_window(qtbot):
-    def make(lookup: FakeLookup | None = None, *, ready: bool = True, review: FakeReview | None = None):
+    def make(lookup: FakeLookup | None = None, *, ready: bool = True, review: SpyReview | None = None):
         lookup = lookup if lookup is not None else FakeLookup()
         window = MainWindow(load_config(os.environ), ModelService(FakeLanguageModel(FAKE_INFO)),
                             selection_for(FAKE_INFO), runner=TaskRunner(), lookup=lookup, review=review)
@@ -272,7 +272,7 @@ def test_copy_puts_the_answer_with_the_draft_marker_on_the_clipboard(make_lookup
 
 
 def test_review_button_hands_the_draft_over(make_lookup_window, qtbot):
-    review = FakeReview()
+    review = make_review()
     _window, page = make_lookup_window(review=review)
     assert page.review_button is not None and not page.review_button.isEnabled()
     answer = ask_and_wait(page, qtbot)
@@ -401,7 +401,7 @@ def test_answer_without_flags_says_so(make_lookup_window, qtbot):
 
 
 def test_accessible_names_on_the_page(make_lookup_window, qtbot):
-    _window, page = make_lookup_window(review=FakeReview())
+    _window, page = make_lookup_window(review=make_review())
     assert interactive_without_name(page) == []
     ask_and_wait(page, qtbot)
     assert interactive_without_name(page) == []

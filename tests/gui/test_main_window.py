@@ -282,3 +282,22 @@ def test_closing_the_window_while_generating_stops_the_worker(ready_window, qtbo
     qtbot.waitUntil(lambda: bool(window.model_test_box.output.toPlainText()))
     window.close()
     assert window.runner.shutdown(0), "close() cancelled the generation and waited for the worker"
+
+
+def test_review_switches_are_check_boxes_and_policy_locks_them(make_window, write_policy, qtbot):
+    from PySide6.QtWidgets import QCheckBox
+
+    config = write_policy("review_require_source_opened = true\n")
+    window = make_window(config=config)
+    dialog = window.open_settings()
+    qtbot.addWidget(dialog)
+    locked = dialog.editors["review_require_source_opened"]
+    assert isinstance(locked, QCheckBox) and locked.isChecked() and not locked.isEnabled()
+    stats = dialog.editors["review_stats"]
+    assert isinstance(stats, QCheckBox) and stats.isChecked() and stats.isEnabled()
+    stats.setChecked(False)
+    assert dialog.changes() == {"review_stats": False}
+    with qtbot.waitSignal(window.settings_saved, timeout=5000):
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert window.config.settings.review_stats is False
+    assert window.config.settings.review_require_source_opened is True

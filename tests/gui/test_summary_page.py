@@ -9,7 +9,7 @@ import os
 import pytest
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QGuiApplication, QTextCharFormat
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QPushButton
 
 from app.config import load_config
 from app.core.errors import AktenlotseError
@@ -18,9 +18,9 @@ from app.core.llm import ModelState
 from app.core.lookup import DRAFT_MARKER, FlagKind
 from app.core.summary import CASE_SECTIONS, SummaryLength, SummaryStep
 from app.services.model_service import ModelService
+from app.ui.document_list import FOLDER_ROLE
 from app.ui.main_window import MainWindow
 from app.ui.passage_viewer import PassageViewer
-from app.ui.document_list import FOLDER_ROLE
 from app.ui.summary_page import (
     CANCELLED_TEXT,
     SummaryPage,
@@ -31,6 +31,7 @@ from app.ui.task_runner import TaskRunner
 from .a11y import interactive_without_name
 from .conftest import selection_for
 from .fakes import FAKE_INFO, FakeLanguageModel
+from .lookup_fakes import FakeReview
 from .summary_fakes import (
     AKTE,
     ANLAGEN,
@@ -68,6 +69,23 @@ def make_summary_window(qtbot):
             qtbot.waitUntil(lambda: window.model_status.state is ModelState.READY)
         window.show_workspace("zusammenfassen")
         return window, window.summary_page
+
+    return make
+
+
+@pytest.fixture
+def make_review_page(make_summary_window, qtbot):
+    """A summary page of its own with a review workflow (or none), over a ready model and the window's runner."""
+
+    def make(review: FakeReview | None, summarizer: FakeSummarizer | None = None) -> SummaryPage:
+        summarizer = summarizer if summarizer is not None else FakeSummarizer()
+        window, _page = make_summary_window(summarizer)
+        page = SummaryPage(summarizer, window.model_status, window.runner, review=review)
+        qtbot.addWidget(page)
+        page.resize(1100, 760)
+        page.show()
+        qtbot.waitExposed(page)
+        return page
 
     return make
 
@@ -461,3 +479,76 @@ def test_main_window_wires_the_summary_page(make_summary_window, qtbot, make_win
     assert plain.summary_page is None
     assert plain.pages.widget(1).objectName() == "page-zusammenfassen"  # the placeholder
 
+
+
+def test_review_button_hands_the_summary_over_once(make_review_page, qtbot):
+    review = FakeReview()
+    summarizer = FakeSummarizer()
+    page = make_review_page(review, summarizer)
+    button = page.review_button
+    assert button is not None and button.objectName() == "submitReview"
+    assert button.text() == "Zur &Prüfung übergeben"
+    assert not button.isEnabled(), "nothing to hand over before a summary"
+    assert page.submit_for_review() is None and review.submitted == []
+    check(page, CASE_PATHS)
+    summary = summarize_and_wait(page, qtbot)
+    assert button.isEnabled() and button.isVisible()
+
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert len(review.submitted) == 1 and review.submitted[0] is summary, "the shown summary, as it is"
+    assert review.edited_bodies == [None]
+    assert page.run_status.text() == "Zur Prüfung übergeben. Sie finden den Entwurf unter „Entwürfe“."
+    assert not button.isEnabled(), "handed over once"
+    assert page.submit_for_review() is None and len(review.submitted) == 1
+
+    summarizer.pause_after_steps = 1  # a new summary: disabled while it runs, enabled again when it is there
+    start(page, qtbot)
+    qtbot.waitUntil(summarizer.paused.is_set)
+    assert page.is_running and not button.isEnabled()
+    assert page.submit_for_review() is None
+    with qtbot.waitSignal(page.summary_ready, timeout=10000) as ready:
+        summarizer.proceed.set()
+    qtbot.waitUntil(lambda: not page.is_running)
+    assert button.isEnabled(), "the next summary can be handed over"
+    assert page.submit_for_review() == "draft-2"
+    assert review.submitted[1] is ready.args[0] and review.submitted[1] is not summary
+
+
+def test_review_button_is_in_the_tab_order_and_named(make_review_page, qtbot):
+    page = make_review_page(FakeReview())
+    check(page, CASE_PATHS)
+    summarize_and_wait(page, qtbot)
+    assert interactive_without_name(page) == []
+    button = page.review_button
+    assert button.accessibleName() == "Zur Prüfung übergeben"
+    assert "Entwürfe" in button.accessibleDescription()
+    assert page.copy_button.nextInFocusChain() is button
+    assert button.nextInFocusChain() is page.sources_list
+    assert button.parentWidget() is page.copy_button.parentWidget(), "in the row with export and copy"
+
+
+def test_a_refused_hand_over_shows_the_error_and_keeps_the_button(make_review_page, qtbot, monkeypatch):
+    shown = []
+    monkeypatch.setattr("app.ui.summary_page.show_error", lambda parent, error: shown.append(error))
+    review = FakeReview(fail_with=AktenlotseError("Die Entwurfsablage ist nicht erreichbar.", "sqlite3"))
+    page = make_review_page(review)
+    check(page, {ANTRAG})
+    summarize_and_wait(page, qtbot)
+    qtbot.mouseClick(page.review_button, Qt.MouseButton.LeftButton)
+    assert [e.user_message for e in shown] == ["Die Entwurfsablage ist nicht erreichbar."]
+    assert review.submitted == []
+    assert page.review_button.isEnabled(), "the person can try again"
+    assert "Zur Prüfung übergeben" not in page.run_status.text()
+    review.fail_with = None
+    qtbot.mouseClick(page.review_button, Qt.MouseButton.LeftButton)
+    assert review.submitted == [page.current_summary] and not page.review_button.isEnabled()
+
+
+def test_no_review_button_without_a_review_workflow(make_review_page, qtbot):
+    page = make_review_page(None)
+    check(page, {ANTRAG})
+    summarize_and_wait(page, qtbot)
+    assert page.review_button is None and page.review is None
+    assert page.findChild(QPushButton, "submitReview") is None
+    assert page.submit_for_review() is None
+    assert page.copy_button.nextInFocusChain() is page.sources_list
