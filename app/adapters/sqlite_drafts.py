@@ -90,7 +90,7 @@ class SqliteDrafts:
     def _decode(draft_id: str, record: str) -> Draft | None:
         try:
             return from_record(json.loads(record))
-        except (ValueError, KeyError, TypeError, AktenlotseError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, AktenlotseError) as exc:
             log.warning("Entwurf %s kann nicht gelesen werden und wird übersprungen: %s", draft_id, exc)
             return None
 

@@ -31,6 +31,8 @@ def run_stats(review: ReviewService, command: str, *, summary: bool = False, out
     if command == "show":
         table = list(csv.reader(io.StringIO(review.stats_csv(summary=True))))
         header, rows = table[0], table[1:]
+        if not rows:
+            return 0
         names = {k.value: k.label_de for k in DraftKind}
         width = max(len(v) for v in _LABELS.values())
         print(" " * width + "".join(f"{names[r[0]]:>17}" for r in rows), file=out)

@@ -226,8 +226,12 @@ def to_record(draft: Draft) -> dict[str, object]:
 
 
 def from_record(r: dict) -> Draft:
+    if not isinstance(r, dict):
+        raise AktenlotseError("Der gespeicherte Entwurf ist beschädigt.", f"kein Objekt: {type(r).__name__}")
     if r.get("record_version") != RECORD_VERSION:
         raise AktenlotseError("Dieser Entwurf wurde mit einer anderen Version gespeichert.", str(r.get("id")))
+    if not r.get("versions"):
+        raise AktenlotseError("Der gespeicherte Entwurf ist beschädigt.", f"{r.get('id')}: keine Textfassung")
     model = r.get("model") or {}
     return Draft(
         id=r["id"], kind=DraftKind(r["kind"]), title=r["title"], state=DraftState(r["state"]),

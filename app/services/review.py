@@ -195,6 +195,8 @@ class ReviewService:
         draft = self.get(draft_id)
         if final and not draft.is_final:
             raise AktenlotseError("„Als endgültig kopieren“ geht erst nach der Bestätigung.")
+        if draft.state in (DraftState.REJECTED, DraftState.DISCARDED):
+            raise AktenlotseError(f"Ein {draft.state.label_de.lower()}er Entwurf wird nicht weitergegeben.")
         text = draft.clipboard_text()
         self._record("draft_copied", draft, final=draft.is_final, output_sha256=sha256_text(text))
         return text
@@ -219,6 +221,8 @@ class ReviewService:
                                  for v in (getattr(r, c) for c in DraftStats.columns())])
             return out.getvalue()
         writer.writerow(SUMMARY_COLUMNS)
+        if self._stats is None:
+            return out.getvalue()  # switched off: no rows, not rows of zeros that look like "not used"
         for kind in DraftKind:
             writer.writerow(summarise_stats(kind.value, [r for r in rows if r.kind == kind.value]))
         return out.getvalue()
