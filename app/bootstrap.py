@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -66,6 +66,14 @@ class Container:
                               authority=s.authority_name or "")
         return LetterService(self.library(), self.model_service, DocxWriter(), config)
 
+
+    def close(self) -> None:
+        """Close what was built: the model, the library's stores and worker, the draft store."""
+        self.model_service.close()
+        if self._library is not None:
+            self._library.close()
+        if self._review is not None:
+            self._review.close()
 
     def review(self) -> ReviewService:
         """Entwürfe: drafts and statistics in `<data_dir>/drafts.sqlite3`, decisions to the audit trail."""
@@ -270,59 +278,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "stats":
         from app.cli.stats import run_stats
 
-        config = load_config()
-        if config.policy_error is not None:
-            print(f"Fehler: {config.policy_error.user_message}", file=sys.stderr)
-            return 2
-        review = build_review(config)
-        return run_stats(review, args.stats_command, summary=getattr(args, "summary", False),
-                         output=getattr(args, "output", None))
+        return _with_container(lambda c: run_stats(
+            c.review(), args.stats_command, summary=getattr(args, "summary", False),
+            output=getattr(args, "output", None)))
     if args.command == "draft":
         from app.cli.draft import list_types, run_draft
 
-        container = build_container()
-        if container.config.policy_error is not None:
-            print(f"Fehler: {container.config.policy_error.user_message}", file=sys.stderr)
-            return 2
-        library = container.library()
-        try:
-            service = container.letters()
+        def draft(c: Container) -> int:
+            service = c.letters()
             if args.list_types:
                 return list_types(service, sys.stdout)
-            return run_draft(service, container.model_service, type_key=args.type_key, fields=args.field,
+            return run_draft(service, c.model_service, type_key=args.type_key, fields=args.field,
                              sources=args.sources, style=args.style, instructions=args.instructions,
-                             output=args.output, as_json=args.json, check=library.check_folders)
-        finally:
-            container.model_service.close()
-            library.close()
+                             output=args.output, as_json=args.json, check=c.library().check_folders)
+
+        return _with_container(draft)
     if args.command == "summarize":
         from app.cli.summarize import run_summarize
 
-        container = build_container()
-        if container.config.policy_error is not None:
-            print(f"Fehler: {container.config.policy_error.user_message}", file=sys.stderr)
-            return 2
-        library = container.library()
-        try:
-            return run_summarize(container.summarizer(), container.model_service, args.paths, length=args.length,
-                                 focus=args.focus, as_json=args.json, docx=args.docx, check=library.check_folders)
-        finally:
-            container.model_service.close()
-            library.close()
+        return _with_container(lambda c: run_summarize(
+            c.summarizer(), c.model_service, args.paths, length=args.length, focus=args.focus, as_json=args.json,
+            docx=args.docx, check=c.library().check_folders))
     if args.command == "ask":
         from app.cli.ask import run_ask
 
-        container = build_container()
-        if container.config.policy_error is not None:
-            print(f"Fehler: {container.config.policy_error.user_message}", file=sys.stderr)
-            return 2
-        library = container.library()
-        try:
-            return run_ask(container.lookup(), container.model_service, args.question, scope_paths=args.scope,
-                           check=library.check_folders, as_json=args.json)
-        finally:
-            container.model_service.close()
-            library.close()
+        return _with_container(lambda c: run_ask(
+            c.lookup(), c.model_service, args.question, scope_paths=args.scope, check=c.library().check_folders,
+            as_json=args.json))
     if args.command in ("index", "search"):
         config = load_config()
         if config.policy_error is not None:
@@ -340,6 +322,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             library.close()
     return run_gui(quit_after_shown=args.quit_after_shown)
+
+
+def _with_container(command: Callable[[Container], int]) -> int:
+    """Run a CLI command over the container: exit 2 on a broken policy, everything closed afterwards."""
+    container = build_container()
+    if container.config.policy_error is not None:
+        print(f"Fehler: {container.config.policy_error.user_message}", file=sys.stderr)
+        return 2
+    try:
+        return command(container)
+    finally:
+        container.close()
 
 
 def run_gui(*, quit_after_shown: bool = False) -> int:
@@ -390,9 +384,7 @@ def run_gui(*, quit_after_shown: bool = False) -> int:
         return app.exec()
     finally:
         del translators
-        container.model_service.close()
-        if container._library is not None:
-            container._library.close()
+        container.close()
 
 
 if __name__ == "__main__":  # pragma: no cover

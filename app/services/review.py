@@ -227,6 +227,11 @@ class ReviewService:
             writer.writerow(summarise_stats(kind.value, [r for r in rows if r.kind == kind.value]))
         return out.getvalue()
 
+    def close(self) -> None:
+        close = getattr(self._store, "close", None)
+        if close is not None:
+            close()
+
     # -- internals ---------------------------------------------------------------------------------------------
     def _record(self, action: str, draft: Draft, **fields: object) -> None:
         base = {"draft_id": draft.id, "kind": draft.kind.value, "state": draft.state.value,
