@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -11,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from app import __version__
 from app.config import EffectiveConfig, load_config, paths
-from app.core.errors import ModelChecksumMismatch, ModelError
+from app.core.audit import AuditTrail
+from app.core.errors import AktenlotseError, ModelChecksumMismatch, ModelError
 from app.core.models import CheckStatus, ModelFiles, ModelSelection
 from app.services.model_service import ModelService
 
@@ -19,8 +21,11 @@ if TYPE_CHECKING:
     from app.services.library import LibraryService
     from app.services.lookup import LookupService
     from app.services.letters import LetterService
+    from app.adapters.audit_log import JsonlAuditLog, UnavailableAuditLog
     from app.services.review import ReviewService
     from app.services.summarize import SummarizeService
+
+    AuditLog = JsonlAuditLog | UnavailableAuditLog
 
 _PROCESS_START = time.perf_counter()
 
@@ -35,25 +40,28 @@ class Container:
     model_service: ModelService
     _library: LibraryService | None = field(default=None, repr=False)
     _review: ReviewService | None = field(default=None, repr=False)
+    audit_log: AuditLog | None = field(default=None, repr=False)  # None only with a broken policy
+    key_message: str = ""  # why the audit log is not signed ("" when it is)
+    embed: bool = True  # False: `index --no-embed` builds the lexical index only
 
     def library(self) -> LibraryService:
         """The document library, built on first use (chromadb and the embedder load lazily after that too)."""
         if self._library is None:
-            self._library = build_library(self.config)
+            self._library = build_library(self.config, embed=self.embed, audit=self.audit_log)
         return self._library
 
     def lookup(self) -> LookupService:
         """Nachschlagen over the library with the app's model."""
         from app.services.lookup import LookupService
 
-        return LookupService(self.library(), self.model_service)
+        return LookupService(self.library(), self.model_service, audit=self.audit_log)
 
     def summarizer(self) -> SummarizeService:
         """Zusammenfassen over the library with the app's model; exports through the DOCX writer."""
         from app.adapters.docx_writer import DocxWriter
         from app.services.summarize import SummarizeService
 
-        return SummarizeService(self.library(), self.model_service, DocxWriter())
+        return SummarizeService(self.library(), self.model_service, DocxWriter(), audit=self.audit_log)
 
     def letters(self) -> LetterService:
         """Entwerfen: letter types (built-in + the policy's folder), the library's documents, the DOCX writer."""
@@ -64,7 +72,7 @@ class Container:
         config = LetterConfig(admin_types_dir=s.letter_types_dir, admin_blocks_dir=s.text_blocks_dir,
                               letterhead=s.letterhead_path, sender_line=s.sender_line or "",
                               authority=s.authority_name or "")
-        return LetterService(self.library(), self.model_service, DocxWriter(), config)
+        return LetterService(self.library(), self.model_service, DocxWriter(), config, audit=self.audit_log)
 
 
     def close(self) -> None:
@@ -78,8 +86,19 @@ class Container:
     def review(self) -> ReviewService:
         """Entwürfe: drafts and statistics in `<data_dir>/drafts.sqlite3`, decisions to the audit trail."""
         if self._review is None:
-            self._review = build_review(self.config)
+            self._review = build_review(self.config, audit=self.audit_log)
         return self._review
+
+    def record(self, action: str, fields: Mapping[str, object]) -> None:
+        """Record an app-level event (start, stop, policy); nothing without an audit log (broken policy)."""
+        if self.audit_log is not None:
+            self.audit_log.record(action, fields)
+
+    def record_start(self, mode: str) -> None:
+        policy = self.config.policy
+        self.record("app_started", {"version": __version__, "mode": mode, "signed": self.key_message == ""})
+        self.record("policy_loaded", {"source": policy.description, "sha256": policy.sha256,
+                                      "locked": sorted(self.config.locked)})
 
 
 def os_account() -> str:
@@ -95,9 +114,33 @@ def os_account() -> str:
     return f"{domain}\\{user}" if domain and sys.platform == "win32" else user
 
 
-def build_review(config: EffectiveConfig, *, reviewer: str | None = None) -> ReviewService:
+def is_security_officer(container: Container) -> bool:
+    """The read-only audit view is for the accounts the policy names in `security_officers`."""
+    from app.adapters.audit_log import JsonlAuditLog
+
+    if not isinstance(container.audit_log, JsonlAuditLog):
+        return False
+    me = os_account().casefold()
+    return bool(me) and any(me == name.strip().casefold() for name in container.config.settings.security_officers)
+
+
+def build_audit(config: EffectiveConfig) -> tuple[AuditLog, str]:
+    """The audit log in `audit_dir` with this installation's key from the OS keyring; (log, why unsigned or "")."""
+    from app.adapters.audit_key import load_or_create_key
+    from app.adapters.audit_log import AuditWriteError, JsonlAuditLog, UnavailableAuditLog
+
+    status = load_or_create_key()
+    try:
+        log = JsonlAuditLog(config.audit_dir, actor=os_account(), key=status.key,
+                            records_content=config.settings.audit_content)
+    except AuditWriteError as error:  # fail closed: every action that must be logged is refused with this reason
+        return UnavailableAuditLog(error), status.message_de
+    return log, status.message_de
+
+
+def build_review(config: EffectiveConfig, *, audit: AuditTrail | None = None,
+                 reviewer: str | None = None) -> ReviewService:
     from app.adapters.docx_writer import DocxWriter
-    from app.adapters.log_audit import LogAuditTrail
     from app.adapters.sqlite_drafts import SqliteDrafts
     from app.core.drafts import ReviewPolicy
     from app.services.review import ReviewService
@@ -107,12 +150,14 @@ def build_review(config: EffectiveConfig, *, reviewer: str | None = None) -> Rev
     policy = ReviewPolicy(require_source_opened=s.review_require_source_opened,
                           no_open_placeholders=s.review_no_open_placeholders,
                           min_review_seconds=s.review_min_seconds, long_draft_chars=s.review_long_draft_chars)
-    return ReviewService(store, LogAuditTrail(), reviewer=reviewer or os_account(), policy=policy,
+    if audit is None:
+        audit = build_audit(config)[0]
+    return ReviewService(store, audit, reviewer=reviewer or os_account(), policy=policy,
                          writer=DocxWriter(), stats=store if s.review_stats else None,
                          letterhead=s.letterhead_path)
 
 
-def build_library(config: EffectiveConfig, *, embed: bool = True) -> LibraryService:
+def build_library(config: EffectiveConfig, *, embed: bool = True, audit: AuditTrail | None = None) -> LibraryService:
     """Manifest, BM25 index, chromadb vectors, e5 embedder, sandboxed extractor → IndexService → LibraryService.
 
     Files live in `<index_dir>/manifest.sqlite3`, `<index_dir>/lexical/` and `<index_dir>/vectors/`. Nothing heavy is
@@ -149,6 +194,7 @@ def build_library(config: EffectiveConfig, *, embed: bool = True) -> LibraryServ
     retrieval = RetrievalService(lexical, vectors, embedder, synonyms=synonyms)
 
     return LibraryService(indexing, retrieval, closers=[extractor.close, vectors.close, lexical.close, manifest.close],
+                          audit=audit,
                           watcher_factory=lambda folders: FolderWatcher(folders, quiet_s=2.0))
 
 
@@ -170,6 +216,8 @@ def build_container(env: Mapping[str, str] | None = None, *, verify_now: bool = 
         )
         return Container(config, files, None, ModelService(None, reason))
     settings = config.settings
+    audit_log, key_message = build_audit(config)
+    logged = {"audit_log": audit_log, "key_message": key_message}
     selection = select_model(
         model_path=settings.model_path,
         model_sha256=settings.model_sha256,
@@ -180,24 +228,31 @@ def build_container(env: Mapping[str, str] | None = None, *, verify_now: bool = 
         verify=verify_now,
     )
     if not selection.usable or selection.info is None:
-        return Container(config, files, selection, ModelService(None, ModelError(selection.problem or None)))
+        return Container(config, files, selection, ModelService(None, ModelError(selection.problem or None)),
+                         **logged)
 
     from app.adapters.llama_cpp_model import LlamaCppModel
 
     model = LlamaCppModel(selection.info, n_threads=settings.n_threads, n_ctx=settings.context_length)
-    return Container(config, files, selection, ModelService(model, preflight=_checksum_preflight(files, selection)))
+    return Container(config, files, selection, ModelService(model, preflight=_checksum_preflight(files, selection),
+                                                            audit=audit_log),
+                     **logged)
 
 
 def _checksum_preflight(files: ModelFiles, selection: ModelSelection):
-    """Verify the model file's checksum before loading it (on the loading thread, not at start-up)."""
+    """Before loading (on the loading thread, not at start-up): the model file's SHA-256 – checked against the
+    expected one when policy or manifest name it, else only computed (cached by size and mtime) for the audit log."""
     expected = selection.expected_sha256
-    if not expected or selection.path is None or selection.status is CheckStatus.OK:
-        return None
     path = selection.path
+    if path is None:
+        return None
+    if selection.status is CheckStatus.OK and selection.actual_sha256:
+        known = selection.actual_sha256
+        return lambda: known
 
     def verify() -> str:
         actual = files.sha256(path)
-        if actual != expected:
+        if expected and actual != expected:
             raise ModelChecksumMismatch(
                 detail=f"{path}: erwartet {expected}, gefunden {actual}",
             )
@@ -258,6 +313,18 @@ def _parser() -> argparse.ArgumentParser:
     stats_export.add_argument("--summary", action="store_true", help="Eine Zeile je Funktion statt einer je Entwurf")
     stats_export.add_argument("-o", "--output", metavar="DATEI.csv", help="In diese Datei schreiben statt auf die Konsole")
     stats_sub.add_parser("show", help="Übersicht je Funktion anzeigen")
+    audit = sub.add_parser("audit", help="Prüfprotokoll prüfen oder exportieren (für Sicherheitsbeauftragte).")
+    audit_sub = audit.add_subparsers(dest="audit_command", metavar="AKTION", required=True)
+    verify = audit_sub.add_parser("verify", help="Kette und Signaturen prüfen; Exit 1 beim ersten beschädigten Eintrag.")
+    verify.add_argument("--dir", metavar="ORDNER", help="Ein anderes (kopiertes) Protokoll prüfen; es wird nur gelesen")
+    verify.add_argument("--no-key", action="store_true", help="Ohne Schlüssel prüfen (nur die Hash-Kette)")
+    verify.add_argument("--json", action="store_true", help="Ergebnis als JSON")
+    export = audit_sub.add_parser("export", help="Einträge eines Zeitraums als CSV oder JSON ausgeben.")
+    export.add_argument("--from", dest="start", metavar="DATUM", help="Erster Tag (JJJJ-MM-TT oder TT.MM.JJJJ)")
+    export.add_argument("--to", dest="end", metavar="DATUM", help="Letzter Tag (einschließlich)")
+    export.add_argument("--format", default="csv", choices=["csv", "json"])
+    export.add_argument("--dir", metavar="ORDNER", help="Ein anderes (kopiertes) Protokoll lesen")
+    export.add_argument("-o", "--output", metavar="DATEI", help="In diese Datei schreiben statt auf die Konsole")
     return parser
 
 
@@ -273,14 +340,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.cli.doctor import run_doctor
 
         container = build_container(verify_now=True)
-        return run_doctor(container.config, container.selection, container.model_service, container.files,
-                          as_json=args.json, load=args.load)
+        try:
+            return run_doctor(container.config, container.selection, container.model_service, container.files,
+                              as_json=args.json, load=args.load,
+                              audit_signing=container.key_message if container.audit_log is not None else None)
+        finally:
+            container.close()
+    if args.command == "audit":
+        return _with_container(lambda c: _audit_command(c, args), log_start=False)
     if args.command == "stats":
         from app.cli.stats import run_stats
 
         return _with_container(lambda c: run_stats(
             c.review(), args.stats_command, summary=getattr(args, "summary", False),
-            output=getattr(args, "output", None)))
+            output=getattr(args, "output", None)), log_start=False)
     if args.command == "draft":
         from app.cli.draft import list_types, run_draft
 
@@ -292,46 +365,72 @@ def main(argv: Sequence[str] | None = None) -> int:
                              sources=args.sources, style=args.style, instructions=args.instructions,
                              output=args.output, as_json=args.json, check=c.library().check_folders)
 
-        return _with_container(draft)
+        return _with_container(draft, mode="draft")
     if args.command == "summarize":
         from app.cli.summarize import run_summarize
 
         return _with_container(lambda c: run_summarize(
             c.summarizer(), c.model_service, args.paths, length=args.length, focus=args.focus, as_json=args.json,
-            docx=args.docx, check=c.library().check_folders))
+            docx=args.docx, check=c.library().check_folders), mode="summarize")
     if args.command == "ask":
         from app.cli.ask import run_ask
 
         return _with_container(lambda c: run_ask(
             c.lookup(), c.model_service, args.question, scope_paths=args.scope, check=c.library().check_folders,
-            as_json=args.json))
+            as_json=args.json), mode="ask")
     if args.command in ("index", "search"):
-        config = load_config()
-        if config.policy_error is not None:
-            print(f"Fehler: {config.policy_error.user_message}", file=sys.stderr)
-            return 2
-        library = build_library(config, embed=not getattr(args, "no_embed", False))
-        try:
+        def library_command(c: Container) -> int:
+            c.embed = not getattr(args, "no_embed", False)
             if args.command == "index":
                 from app.cli.index import run_index
 
-                return run_index(library, args.paths, as_json=args.json, embed=not args.no_embed)
+                return run_index(c.library(), args.paths, as_json=args.json, embed=c.embed)
             from app.cli.search import run_search
 
-            return run_search(library, args.query, k=args.k, as_json=args.json)
-        finally:
-            library.close()
+            return run_search(c.library(), args.query, k=args.k, as_json=args.json)
+
+        return _with_container(library_command, mode=args.command)
     return run_gui(quit_after_shown=args.quit_after_shown)
 
 
-def _with_container(command: Callable[[Container], int]) -> int:
+def _audit_command(container: Container, args: argparse.Namespace) -> int:
+    from app.adapters.audit_log import AuditWriteError, JsonlAuditLog
+    from app.cli.audit import run_export, run_verify
+
+    own = container.audit_log if isinstance(container.audit_log, JsonlAuditLog) else None
+    try:
+        if args.dir:
+            key = None if getattr(args, "no_key", False) or own is None else own.key
+            log = JsonlAuditLog(Path(args.dir), actor=os_account(), key=key, read_only=True)
+        elif own is None:
+            raise container.audit_log.error if container.audit_log is not None else AuditWriteError(
+                "Ohne gültige Richtlinie gibt es kein Prüfprotokoll.")
+        else:
+            log = JsonlAuditLog(own.folder, actor=own.actor, key=None, read_only=True) \
+                if getattr(args, "no_key", False) else own
+    except AuditWriteError as error:
+        print(f"Fehler: {error.user_message} {error.detail}".strip(), file=sys.stderr)
+        return 2
+    if args.audit_command == "verify":
+        return run_verify(log, own, as_json=args.json)
+    return run_export(log, own, start=args.start, end=args.end, fmt=args.format, output=args.output)
+
+
+def _with_container(command: Callable[[Container], int], *, log_start: bool = True, mode: str = "") -> int:
     """Run a CLI command over the container: exit 2 on a broken policy, everything closed afterwards."""
     container = build_container()
     if container.config.policy_error is not None:
         print(f"Fehler: {container.config.policy_error.user_message}", file=sys.stderr)
         return 2
+    if container.key_message:
+        print(f"Hinweis: {container.key_message}", file=sys.stderr)
     try:
+        if log_start:  # the commands that use AI or documents are logged; audit and stats log what they do
+            container.record_start(f"cli:{mode}")
         return command(container)
+    except AktenlotseError as error:  # e.g. the audit log cannot be written: the action is not done
+        print(f"Fehler: {error.user_message}", file=sys.stderr)
+        return 1
     finally:
         container.close()
 
@@ -370,7 +469,9 @@ def run_gui(*, quit_after_shown: bool = False) -> int:
         summarizer=container.summarizer() if container.config.usable else None,
         drafter=container.letters() if container.config.usable else None,
         review=container.review() if container.config.usable else None,
+        audit_view=container.audit_log if is_security_officer(container) else None,
     )
+    _show_audit_state(window, container)
     window.show()
     window.start_model_loading()  # in the background: the window is already there
     if window.library_page is not None and not quit_after_shown:
@@ -384,7 +485,29 @@ def run_gui(*, quit_after_shown: bool = False) -> int:
         return app.exec()
     finally:
         del translators
+        try:
+            container.record("app_stopped", {"mode": "gui"})
+        except AktenlotseError:
+            pass  # already shown while running; nothing left to refuse at exit
         container.close()
+
+
+def _show_audit_state(window, container: Container) -> None:
+    """Record the start; say in the window when the log is unsigned (no keyring) or cannot be written at all."""
+    from app.ui.message_bar import Severity
+
+    try:
+        container.record_start("gui")
+    except AktenlotseError as error:
+        window.message_bar.set_message(
+            "audit", "Das Prüfprotokoll kann nicht geschrieben werden. KI-Funktionen und Entscheidungen werden "
+            "abgelehnt, bis Ihre IT das behebt: " + error.user_message, Severity.ERROR, error)
+        return
+    if container.key_message:
+        window.message_bar.set_message(
+            "audit", "Prüfprotokoll ohne Signatur: kein Schlüsselbund auf diesem Rechner. Die Einträge bleiben "
+            "verkettet und prüfbar.", Severity.INFO, AktenlotseError("Prüfprotokoll ohne Signatur",
+                                                                     container.key_message))
 
 
 if __name__ == "__main__":  # pragma: no cover

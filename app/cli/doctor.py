@@ -35,6 +35,7 @@ def collect(
     files: ModelFiles,
     *,
     load: bool = False,
+    audit_signing: str | None = None,
 ) -> dict[str, Any]:
     """Gather the report as plain data; `problems` lists German reasons that make the exit code non-zero."""
     problems: list[str] = []
@@ -58,6 +59,8 @@ def collect(
             "allowed_roots": [str(p) for p in config.allowed_roots],
         },
         "network": {"remote_endpoints": [], "mode": "offline"},
+        # "" = signed with the key from the OS keyring; otherwise why not (still hash-chained); None = unknown
+        "audit": {"signed": audit_signing == "", "reason": audit_signing or None},
     }
     if config.policy_error:
         problems.append(config.policy_error.user_message)
@@ -166,6 +169,10 @@ def _print_text(report: dict[str, Any], out: TextIO) -> None:
     if "generation" in report:
         gen = report["generation"]
         w(f"  Testantwort          {gen.get('text', gen.get('error', ''))!r}\n")
+    audit = report["audit"]
+    w("\nPrüfprotokoll\n")
+    w("  Signatur             " + ("HMAC mit Schlüssel aus dem Schlüsselbund\n" if audit["signed"] else
+                                  f"keine – {audit['reason'] or 'unbekannt'}\n"))
     w("\nNetz\n  Offline – keine entfernten Endpunkte konfiguriert\n")
     if report.get("settings_warning"):
         w(f"\nWarnung: {report['settings_warning']}\n")
@@ -187,9 +194,10 @@ def run_doctor(
     as_json: bool = False,
     load: bool = False,
     out: TextIO | None = None,
+    audit_signing: str | None = None,
 ) -> int:
     out = out or sys.stdout
-    report = collect(config, selection, model_service, files, load=load)
+    report = collect(config, selection, model_service, files, load=load, audit_signing=audit_signing)
     if as_json:
         json.dump(report, out, ensure_ascii=False, indent=2)
         out.write("\n")

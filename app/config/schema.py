@@ -69,6 +69,14 @@ class Settings(BaseModel):
     authority_name: str | None = Field(
         default=None, description="Name der Behörde im Briefkopf des eingebauten Layouts, z. B. „Stadt Musterstadt – Ordnungsamt“."
     )
+    audit_content: bool = Field(
+        default=False,
+        description="Fragen und KI-Texte im Prüfprotokoll mitschreiben. Aus (Standard): nur Kennungen, Prüfsummen und Zahlen.",
+    )
+    security_officers: list[str] = Field(
+        default_factory=list,
+        description="Benutzerkonten (z. B. VERWALTUNG\\m.muster), die das Prüfprotokoll in der Anwendung einsehen dürfen.",
+    )
     review_require_source_opened: bool = Field(
         default=False, description="Bestätigen erst, wenn mindestens eine Quelle des Entwurfs geöffnet wurde."
     )
@@ -113,7 +121,7 @@ class Settings(BaseModel):
 POLICY_KEYS: tuple[str, ...] = tuple(Settings.model_fields) + ("locked",)
 
 #: Keys whose value is a list (REG_MULTI_SZ in the registry).
-LIST_KEYS: frozenset[str] = frozenset({"allowed_roots", "exclude_patterns", "locked"})
+LIST_KEYS: frozenset[str] = frozenset({"allowed_roots", "exclude_patterns", "locked", "security_officers"})
 
 
 def describe(key: str) -> str:

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import TYPE_CHECKING, Protocol
 
+from app.core.audit import AuditTrail as AuditTrail  # the port lives in app.core.audit
 from app.core.documents import Chunk, ChunkRef
 from app.core.errors import AktenlotseError
 from app.core.export import DRAFT_LINE, PLACEHOLDER_PATTERN, DraftMeta
@@ -473,12 +474,6 @@ class StatsStore(Protocol):
     def put(self, draft_id: str, stats: DraftStats) -> None: ...
 
     def rows(self) -> list[DraftStats]: ...
-
-
-class AuditTrail(Protocol):
-    """Where decisions are recorded (the audit log). `fields` hold ids, hashes, counts – no document content."""
-
-    def record(self, action: str, fields: Mapping[str, object]) -> None: ...
 
 
 class DraftReview(Protocol):

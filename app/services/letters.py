@@ -1,6 +1,6 @@
 """Entwerfen: letters from a letter type, fields, the caseworker's instructions and case documents – as drafts.
 
-``LetterService(library, model_service, writer=None, config=LetterConfig(...))``
+``LetterService(library, model_service, writer=None, config=LetterConfig(...), *, audit=None)``
 
 * ``letter_types()`` – the built-in types (`resources/letters/*.toml`) plus the administration's own
   (`letter_types_dir` in the policy; the same key replaces a built-in type).
@@ -17,6 +17,9 @@
   shown to the caseworker.
 * ``recheck(draft, body)`` – the edited body's placeholders and plain-language findings.
 * ``export_letter(draft, path)`` – the draft-marked DOCX (DIN 5008, or the authority's letterhead).
+
+With an ``audit`` trail each ``draft`` run ends with one ``ai_request`` record and each export with an ``export``
+record (ids, hashes, counts – instructions, fields and text only if the policy logs content).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from app.core.audit import AuditTrail
 from app.core.documents import Chunk, FileRecord, FileStatus
 from app.core.errors import AktenlotseError
 from app.core.export import LetterWriter
@@ -47,6 +51,7 @@ from app.core.llm import ChatMessage, GenerationParams
 from app.core.plain_language import PlainLanguageRules, check, instructions_de
 from app.core.progress import CancelToken, Progress
 from app.core.summary import Passage
+from app.services.audit_fields import AiRequest, record_export
 from app.services.lookup import CHARS_PER_TOKEN, neutralise
 from app.services.model_service import ModelService
 
@@ -112,8 +117,9 @@ def load_letter_type(path: Path, source: str = "mitgeliefert") -> LetterType:
 
 class LetterService:
     def __init__(self, library: LibraryPort | None, model_service: ModelService, writer: LetterWriter | None = None,
-                 config: LetterConfig | None = None) -> None:
+                 config: LetterConfig | None = None, *, audit: AuditTrail | None = None) -> None:
         self._library = library
+        self._audit = audit
         self._models = model_service
         self._writer = writer
         self.config = config or LetterConfig()
@@ -163,13 +169,20 @@ class LetterService:
     # -- drafting ------------------------------------------------------------------------------------------------
     def draft(self, request: LetterRequest, cancel: CancelToken | None = None
               ) -> Generator[object, None, LetterDraft]:
-        cancel = cancel or CancelToken()
+        trace = AiRequest(self._audit, "letter", self._models,
+                          content={"instructions": request.instructions, "fields": dict(request.fields)})
+        trace.extra = {"type": request.type_key, "style": request.style.value, "documents": len(request.paths)}
+        return trace.run(self._draft(request, cancel or CancelToken(), trace))
+
+    def _draft(self, request: LetterRequest, cancel: CancelToken, trace: AiRequest
+               ) -> Generator[object, None, LetterDraft]:
         ltype = self.letter_type(request.type_key)
         values = {k: v.strip() for k, v in request.fields.items() if v and v.strip()}
         values.setdefault("datum", datetime.now().strftime("%d.%m.%Y"))
         yield Progress(0, 3, "Unterlagen werden gelesen …")
         passages = self._passages(request.paths)
         draft = self._frame(request, ltype, values, passages)
+        trace.request_id, trace.params, trace.chunks = draft.id, draft.params, [p.chunk for p in passages]
         inputs = self._inputs_text(request, ltype, values, passages)
         yield Progress(1, 3, "Der Brieftext wird formuliert …")
         pieces: list[str] = []
@@ -197,6 +210,8 @@ class LetterService:
         draft.replaced_facts = replaced
         draft.refine_rounds = rounds
         draft.plain_findings = findings_for(full, request.style)
+        trace.output, trace.flags = full, len(draft.plain_findings)  # the draft's text (same hash)
+        trace.extra.update(placeholders=len(draft.placeholders), replaced_facts=len(replaced), refine_rounds=rounds)
         yield Progress(3, 3, "Entwurf fertig – bitte prüfen und offene Platzhalter ausfüllen")
         return draft
 
@@ -206,7 +221,9 @@ class LetterService:
     def export_letter(self, draft: LetterDraft, path: Path) -> Path:
         if self._writer is None:
             raise AktenlotseError("Der Export als Word-Dokument ist in dieser Installation nicht verfügbar.")
-        return self._writer.write_letter(draft.to_document(), draft.meta(), Path(path), self.config.letterhead)
+        written = self._writer.write_letter(draft.to_document(), draft.meta(), Path(path), self.config.letterhead)
+        record_export(self._audit, "brief", draft.id, written)
+        return written
 
     # -- parts -------------------------------------------------------------------------------------------------------
     def _frame(self, request: LetterRequest, ltype: LetterType, values: dict[str, str],

@@ -2,10 +2,12 @@
 
 API (for the UI and the CLI; built by `app.bootstrap.build_library(config)`)
 -----------------------------------------------------------------------------
-``LibraryService(indexing, retrieval=None, closers=())``
-- ``check_folders(paths) -> list[Path]`` — real paths; raises ``PolicyViolation`` (German) outside the allowed roots.
+``LibraryService(indexing, retrieval=None, closers=(), watcher_factory=None, *, audit=None)``
+- ``check_folders(paths) -> list[Path]`` — real paths; raises ``PolicyViolation`` (German) outside the allowed roots
+  (recorded as ``policy_violation`` with the path's SHA-256 when an ``audit`` trail is given).
 - ``index(folders, cancel=None, *, embed=True) -> Iterator[IndexProgress | FileEvent]`` — the long work; run it on
   the library's owner thread (the generic task runner). See ``app.services.indexing`` for events and guarantees.
+  With an ``audit`` trail every run ends with an ``index_run`` record (counts and outcome, no paths).
 - ``search(query, k=10, paths=None) -> list[Hit]`` — ranked hits; each says which mode answered (``hit.mode``).
   Works while ``index`` runs (from another thread). Without a retrieval service: BM25 only (mode LEXICAL).
 - ``statuses() -> list[FileRecord]``, ``summary() -> dict[FileStatus, int]``, ``problems() -> list[FileRecord]``
@@ -24,11 +26,14 @@ API (for the UI and the CLI; built by `app.bootstrap.build_library(config)`)
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
+from app.core.audit import AuditTrail
+from app.core.chunking import document_text
 from app.core.documents import (
     Chunk,
     FileEvent,
@@ -38,11 +43,13 @@ from app.core.documents import (
     IndexProgress,
     SearchMode,
 )
-from app.core.chunking import document_text
 from app.core.errors import AktenlotseError, PolicyViolation
 from app.core.library import ExtractionError
 from app.core.progress import CancelToken
+from app.services.audit_fields import outcome_of, record_policy_violation
 from app.services.indexing import IndexService, RunStats
+
+OUTSIDE_ROOTS = "outside_allowed_roots"
 
 
 class Watcher(Protocol):
@@ -62,8 +69,10 @@ class Retrieval(Protocol):
 class LibraryService:
     def __init__(self, indexing: IndexService, retrieval: Retrieval | None = None,
                  closers: Sequence[Callable[[], None]] = (),
-                 watcher_factory: Callable[[Sequence[Path]], Watcher] | None = None) -> None:
+                 watcher_factory: Callable[[Sequence[Path]], Watcher] | None = None, *,
+                 audit: AuditTrail | None = None) -> None:
         self.indexing = indexing
+        self._audit = audit
         self.retrieval = retrieval
         self._closers = list(closers)
         self._watcher_factory = watcher_factory
@@ -89,11 +98,40 @@ class LibraryService:
         return self._watcher.wait_for_changes(timeout) if timeout > 0 else self._watcher.take_changes()
 
     def check_folders(self, paths: Sequence[Path | str]) -> list[Path]:
-        return self.indexing.check_folders(paths)
+        out: list[Path] = []
+        for path in paths:
+            try:
+                out += self.indexing.check_folders([path])
+            except PolicyViolation:
+                record_policy_violation(self._audit, OUTSIDE_ROOTS, path, "check_folders")
+                raise
+        return out
 
     def index(self, folders: Sequence[Path | str], cancel: CancelToken | None = None, *, embed: bool = True
               ) -> Iterator[IndexProgress | FileEvent]:
-        return self.indexing.run(folders, cancel, embed=embed)
+        run = self.indexing.run(folders, cancel, embed=embed)
+        return run if self._audit is None else self._audited(run, len(folders), embed)
+
+    def _audited(self, run: Iterator[IndexProgress | FileEvent], folders: int, embed: bool
+                 ) -> Iterator[IndexProgress | FileEvent]:
+        started = time.perf_counter()
+        try:
+            yield from run
+        except BaseException as exc:
+            self._record_run(folders, embed, outcome_of(exc), started)
+            raise
+        self._record_run(folders, embed, "done", started)
+
+    def _record_run(self, folders: int, embed: bool, outcome: str, started: float) -> None:
+        s = self.indexing.last_run
+        if self._audit is None:
+            return
+        self._audit.record("index_run", {
+            "folders": folders, "files_seen": s.scanned, "unchanged": s.unchanged, "indexed": s.indexed,
+            "failed": s.failed, "removed": s.removed, "chunks_added": s.chunks_added,
+            "chunks_embedded": s.chunks_embedded, "files_embedded": s.files_embedded, "embed": embed,
+            "embed_failed": bool(s.embed_error), "outcome": outcome,
+            "seconds": round(time.perf_counter() - started, 3)})
 
     @property
     def last_run(self) -> RunStats:
@@ -146,6 +184,7 @@ class LibraryService:
         if record is None or record.status is not FileStatus.INDEXED:
             raise AktenlotseError("Diese Datei ist nicht (mehr) in der Dokumentenbibliothek.", str(path))
         if self.indexing.scanner.allowed_root_of(path) is None:
+            record_policy_violation(self._audit, OUTSIDE_ROOTS, path, "document_text")
             raise PolicyViolation("Diese Datei liegt nicht in einem freigegebenen Ordner.", str(path))
         if not Path(path).is_file():
             raise AktenlotseError("Die Datei wurde gelöscht oder verschoben.", str(path))

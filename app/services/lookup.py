@@ -1,6 +1,6 @@
 """Nachschlagen: answer a question from the caseworker's own documents, with numbered citations and flags.
 
-``LookupService(library, model_service, settings=LookupSettings())``
+``LookupService(library, model_service, settings=LookupSettings(), *, system_prompt=None, audit=None)``
 
 ``ask(question, scope=Scope(), cancel=None)`` is a generator for the task runner: it yields a ``Progress``, then one
 ``SourcesFound`` (the numbered passages the answer may cite; empty when nothing fits), then the answer's text
@@ -17,6 +17,8 @@ Guarantees
   inside a passage or a file name are neutralised) after a system prompt that says they are data, not
   instructions. Nothing the model or a document writes changes the draft marker, the source list or the flags:
   those are built by code from the retrieval result and the text.
+* **Audited.** With an ``audit`` trail every run ends with one ``ai_request`` record (ids, hashes, counts – the
+  question and the answer only if the policy logs content), also when it is cancelled or fails.
 * **Only permitted files.** Scope filters the library's own manifest; ``document_text`` reads only indexed files
   inside the allowed roots (``LibraryService.document_text``).
 """
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from app.core.audit import AuditTrail
 from app.core.documents import FileRecord, FileStatus, Hit, SearchMode
 from app.core.grounding import ground
 from app.core.llm import ChatMessage, GenerationParams
@@ -41,6 +44,7 @@ from app.core.lookup import (
     SourcesFound,
 )
 from app.core.progress import CancelToken, Progress
+from app.services.audit_fields import AiRequest
 from app.services.model_service import ModelService
 
 _PROMPT_FILE = Path(__file__).resolve().parents[2] / "resources" / "prompts" / "lookup_de.txt"
@@ -104,8 +108,10 @@ def grounding_text(source: Source) -> str:
 
 class LookupService:
     def __init__(self, library: LibraryPort, model_service: ModelService,
-                 settings: LookupSettings | None = None, *, system_prompt: str | None = None) -> None:
+                 settings: LookupSettings | None = None, *, system_prompt: str | None = None,
+                 audit: AuditTrail | None = None) -> None:
         self._library = library
+        self._audit = audit
         self._models = model_service
         self.settings = settings or LookupSettings()
         self._system_prompt = system_prompt or load_prompt()
@@ -116,11 +122,15 @@ class LookupService:
 
     def ask(self, question: str, scope: Scope | None = None, cancel: CancelToken | None = None
             ) -> Generator[object, None, LookupAnswer]:
-        cancel = cancel or CancelToken()
-        scope = _real_scope(scope or Scope())
-        question = question.strip()
+        trace = AiRequest(self._audit, "lookup", self._models, content={"question": question.strip()})
+        return trace.run(self._ask(question.strip(), _real_scope(scope or Scope()), cancel or CancelToken(), trace))
+
+    def _ask(self, question: str, scope: Scope, cancel: CancelToken, trace: AiRequest
+             ) -> Generator[object, None, LookupAnswer]:
+        trace.extra["scope"] = scope.kind.value
         yield Progress(0, 2, "Passende Textstellen werden gesucht …")
         sources = self.find_sources(question, scope)
+        trace.chunks = [s.chunk for s in sources]
         cancel.raise_if_cancelled()
         yield SourcesFound(tuple(sources))
         info = self._models.info
@@ -128,15 +138,17 @@ class LookupService:
                               model_name=info.display_name if info else "",
                               model_sha256=self._models.verified_sha256 or (info.sha256 if info else ""),
                               backend=getattr(self._models.model, "backend_name", "") if self._models.model else "")
+        trace.request_id = answer.id
         if not sources:
             answer.nothing_found = True
             answer.text = NOTHING_FOUND
             answer.grounding = ground(answer.text, {})
+            trace.outcome, trace.output = "nothing_found", answer.text
             yield Progress(2, 2, "Keine passende Textstelle gefunden")
             return answer
         params = GenerationParams(max_tokens=self.settings.answer_tokens, temperature=self.settings.temperature,
                                   top_p=self.settings.top_p, seed=self.settings.seed)
-        answer.params = params
+        answer.params = trace.params = params
         messages = build_messages(question, sources, self._system_prompt)
         yield Progress(1, 2, "Antwort wird formuliert …")
         pieces: list[str] = []
@@ -145,6 +157,7 @@ class LookupService:
             yield piece
         answer.text = "".join(pieces).strip()
         answer.grounding = ground(answer.text, {s.number: grounding_text(s) for s in sources})
+        trace.output, trace.flags = answer.text, len(answer.flags)
         yield Progress(2, 2, "Antwort fertig – bitte prüfen")
         return answer
 

@@ -1,8 +1,9 @@
 """Entwürfe: the review use cases – hand over, review, confirm / reject / discard, export and copy, statistics.
 
 Every way out of the app as *final* (DOCX export, "copy as final") goes through here and needs a confirmed draft.
-Every decision is saved, then recorded through the `AuditTrail` port (ids, hashes and counts, no content), then
-the content-free statistics row is updated – in that order, before the call returns.
+Every decision is first recorded through the `AuditTrail` port (ids, hashes and counts, no content; on disk when
+it returns), then saved, then the content-free statistics row is updated. If the record cannot be written, the
+decision is not saved and the error goes to the caller; an export whose record fails is deleted again.
 """
 
 from __future__ import annotations
@@ -84,10 +85,10 @@ class ReviewService:
         existing = self._store.get(draft.id)
         if existing is not None:
             return existing.id  # handed over twice: the first hand-over counts; changes are made under Entwürfe
-        self._store.save(draft)
         self._record("draft_created", draft, source_doc_ids=sorted({s.chunk.doc_id for s in draft.sources}),
                      output_sha256=sha256_text(draft.generated_text), flags=len(draft.flags),
                      versions=len(draft.versions))
+        self._store.save(draft)
         return draft.id
 
     # -- reading -----------------------------------------------------------------------------------------------
@@ -112,8 +113,8 @@ class ReviewService:
         draft = self.get(draft_id)
         if draft.state is DraftState.GENERATED:
             draft.start_review(self._clock(), self.reviewer)
-            self._store.save(draft)
             self._record("draft_review_started", draft)
+            self._store.save(draft)
         return draft
 
     def edit(self, draft_id: str, text: str) -> Draft:
@@ -148,25 +149,25 @@ class ReviewService:
         draft = self.get(draft_id)
         items = draft.checklist(self.policy)
         draft.confirm(self.reviewer, self._clock(), self.policy)
-        self._store.save(draft)
         self._record("draft_confirmed", draft, reviewer=self.reviewer, output_sha256=sha256_text(draft.text),
                      versions=len(draft.versions), items=len(items),
                      items_ticked=sum(1 for i in items if i.resolution is not None and i.resolution.value == "checked"),
                      sources_opened=len(draft.opened_sources))
+        self._store.save(draft)
         return draft
 
     def reject(self, draft_id: str, reason: str = "") -> Draft:
         draft = self.get(draft_id)
         draft.reject(self.reviewer, self._clock(), reason)
-        self._store.save(draft)
         self._record("draft_rejected", draft, reviewer=self.reviewer, reason_given=bool(draft.reject_reason))
+        self._store.save(draft)
         return draft
 
     def discard(self, draft_id: str) -> Draft:
         draft = self.get(draft_id)
         draft.discard(self._clock(), self.reviewer)
-        self._store.save(draft)
         self._record("draft_discarded", draft, reviewer=self.reviewer)
+        self._store.save(draft)
         return draft
 
     # -- leaving the app ---------------------------------------------------------------------------------------
@@ -186,8 +187,12 @@ class ReviewService:
             written = self._writer.write_letter(letter_for(draft), meta, Path(path), self._letterhead)
         else:
             written = self._writer.write_memo(memo_for(draft), meta, Path(path))
-        self._record("draft_exported", draft, format="docx", final=meta.is_final,
-                     file_sha256=_sha256_file(written))
+        try:
+            self._record("draft_exported", draft, format="docx", final=meta.is_final,
+                         file_sha256=_sha256_file(written))
+        except AktenlotseError:
+            Path(written).unlink(missing_ok=True)  # an export that is not in the audit log did not happen
+            raise
         return written
 
     def copy_text(self, draft_id: str, *, final: bool) -> str:

@@ -1,6 +1,6 @@
 """Zusammenfassen: hierarchical (map-reduce) summaries of documents and case files longer than the model's context.
 
-``SummarizeService(library, model_service, writer=None, settings=SummarySettings())``
+``SummarizeService(library, model_service, writer=None, settings=SummarySettings(), *, audit=None)``
 
 ``summarize(request, cancel)`` is a generator for the task runner. It
 
@@ -19,6 +19,8 @@
 
 Nothing is written while summarising: a cancelled run (``Cancelled`` from any step) leaves no state behind.
 ``export_memo(summary, path)`` writes the draft-marked *Vermerk* through the same DOCX writer the letters use.
+With an ``audit`` trail each run ends with one ``ai_request`` record and each export with an ``export`` record
+(ids, hashes, counts – the focus and the text only if the policy logs content).
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from app.core.audit import AuditTrail
 from app.core.documents import Chunk, FileRecord, FileStatus
+from app.core.draft_builders import summary_text
 from app.core.errors import AktenlotseError
 from app.core.export import DocumentWriter, DraftMeta, MemoDocument, MemoSection
 from app.core.grounding import (
@@ -57,6 +61,7 @@ from app.core.summary import (
     SummaryStep,
     sections_for,
 )
+from app.services.audit_fields import AiRequest, record_export
 from app.services.lookup import CHARS_PER_TOKEN, neutralise
 from app.services.model_service import ModelService
 
@@ -96,8 +101,9 @@ def load_prompt(name: str) -> str:
 
 class SummarizeService:
     def __init__(self, library: LibraryPort, model_service: ModelService, writer: DocumentWriter | None = None,
-                 settings: SummarySettings | None = None) -> None:
+                 settings: SummarySettings | None = None, *, audit: AuditTrail | None = None) -> None:
         self._library = library
+        self._audit = audit
         self._models = model_service
         self._writer = writer
         self.settings = settings or SummarySettings()
@@ -114,11 +120,19 @@ class SummarizeService:
     def export_memo(self, summary: Summary, path: Path) -> Path:
         if self._writer is None:
             raise AktenlotseError("Der Export als Word-Dokument ist in dieser Installation nicht verfügbar.")
-        return self._writer.write_memo(memo_for(summary), draft_meta(summary), Path(path))
+        written = self._writer.write_memo(memo_for(summary), draft_meta(summary), Path(path))
+        record_export(self._audit, "vermerk", summary.id, written)
+        return written
 
     def summarize(self, request: SummaryRequest, cancel: CancelToken | None = None
                   ) -> Generator[object, None, Summary]:
-        cancel = cancel or CancelToken()
+        trace = AiRequest(self._audit, "summary", self._models, content={"focus": request.focus})
+        trace.extra = {"length": request.length.value, "documents": len(set(request.paths)), "map_steps": 0,
+                       "reduce_steps": 0}
+        return trace.run(self._summarize(request, cancel or CancelToken(), trace))
+
+    def _summarize(self, request: SummaryRequest, cancel: CancelToken, trace: AiRequest
+                   ) -> Generator[object, None, Summary]:
         if not request.paths:
             raise AktenlotseError("Bitte wählen Sie mindestens ein Dokument aus.")
         yield Progress(0, 1, "Dokumente werden gelesen …")
@@ -135,6 +149,8 @@ class SummarizeService:
                           model_sha256=self._models.verified_sha256 or (info.sha256 if info else ""),
                           backend=getattr(self._models.model, "backend_name", "") if self._models.model else "",
                           params=params)
+        trace.request_id, trace.params, trace.chunks = summary.id, params, [p.chunk for p in passages]
+        trace.extra["omitted"] = len(summary.omitted)
         blocks = [_passage_block(p) for p in passages]
         if sum(len(b) for b in blocks) <= budget:
             material, kind = "\n\n".join(blocks), "passages"
@@ -152,6 +168,7 @@ class SummarizeService:
                 text = "".join(self._chat(self._map_messages(batch, request), self.settings.map_tokens, cancel))
                 notes.append(_clean_notes(text))
                 summary.map_steps += 1
+                trace.extra["map_steps"] = summary.map_steps
                 yield SummaryStep("map", i, len(batches), 1)
             level = 2
             while sum(len(n) for n in notes) > budget and len(notes) > 1:
@@ -173,6 +190,7 @@ class SummarizeService:
                     text = "".join(self._chat(self._merge_messages(group, request), self.settings.map_tokens, cancel))
                     merged.append(_clean_notes(text))
                     summary.reduce_steps += 1
+                    trace.extra["reduce_steps"] = summary.reduce_steps
                     yield SummaryStep("reduce", j, len(groups), level)
                 notes, level = merged, level + 1
             material, kind = "\n\n".join(notes), "notes"
@@ -189,6 +207,9 @@ class SummarizeService:
             yield SummaryStep("reduce", 1, 1, 1)
         summary.raw_text = "".join(pieces).strip()
         summary.sections = parse_sections(summary.raw_text, request.length, {p.number: p for p in passages})
+        trace.output, trace.flags = summary_text(summary), len(summary.flags)  # the draft's text (same hash)
+        trace.extra.update(map_steps=summary.map_steps, reduce_steps=summary.reduce_steps,
+                           omitted=len(summary.omitted))
         yield Progress(done + 1, done + 1, "Zusammenfassung fertig – bitte prüfen")
         return summary
 

@@ -19,6 +19,7 @@ from app.core.errors import AktenlotseError
 from app.core.llm import ModelState
 from app.core.models import ModelSelection
 from app.services.model_service import ModelService
+from app.ui.audit_page import AuditFacade, AuditPage
 from app.ui.drafts_page import DraftsPage
 from app.ui.i18n import tr
 from app.ui.letter_facade import LetterFacade
@@ -46,6 +47,7 @@ LOOKUP_PAGE = "nachschlagen"
 SUMMARY_PAGE = "zusammenfassen"
 LETTER_PAGE = "entwerfen"
 DRAFTS_PAGE = "entwuerfe"
+AUDIT_PAGE = "pruefprotokoll"
 SHUTDOWN_WAIT_MS = 1500
 
 
@@ -67,6 +69,8 @@ class MainWindow(QMainWindow):
         review: ReviewFacade | None = None,
         summarizer: SummaryFacade | None = None,
         drafter: LetterFacade | None = None,
+        *,
+        audit_view: AuditFacade | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
@@ -133,6 +137,12 @@ class MainWindow(QMainWindow):
                 hint,
             )
         self._add_page(LIBRARY_PAGE, tr("Bibliothek"), library_widget, len(self._page_keys) + 1)
+        # Only for the security officers the policy names (the bootstrap passes the log only then): Strg+7.
+        self.audit_page: AuditPage | None = None
+        if audit_view is not None:
+            self.audit_page = AuditPage(audit_view, self.runner)
+            self._add_page(AUDIT_PAGE, tr("Prüfprotokoll"), self.audit_page, len(self._page_keys) + 1)
+            self.navigation.setAccessibleDescription(tr("Strg+1 bis Strg+7 wechseln direkt"))
         self.navigation.currentRowChanged.connect(self.pages.setCurrentIndex)
 
         body = QHBoxLayout()
@@ -258,6 +268,8 @@ class MainWindow(QMainWindow):
         elif key == LIBRARY_PAGE and self.library_page is not None:
             page = self.library_page
             (page.index_button if page.index_button.isEnabled() else page.cancel_button).setFocus()
+        elif key == AUDIT_PAGE and self.audit_page is not None:
+            self.audit_page.table.setFocus()
         else:
             self.navigation.setFocus()
 

@@ -118,6 +118,16 @@ QListWidget#letterDocuments:focus, QListWidget#letterPlaceholders:focus, QListWi
     border: 2px solid {FOCUS}; }}
 QProgressBar#letterProgress {{ max-width: 100000px; min-height: 12px; max-height: 12px; }}
 QScrollArea#letterInputsScroll, QWidget#letterInputs {{ background: {PAGE}; }}
+QLabel#auditStatus[role="audit-ok"] {{ background: {CONFIRMED_BG}; color: {CONFIRMED_INK};
+    border: 1px solid {CONFIRMED_EDGE}; border-left: 6px solid {CONFIRMED_EDGE}; padding: 6px 10px; }}
+QLabel#auditStatus[role="reason"] {{ background: {ERROR_BG}; color: {ERROR_INK}; border: 1px solid #d9a29b;
+    border-left: 6px solid {FACT_LINE}; padding: 6px 10px; font-weight: 600; }}
+QTableView#auditTable {{ border: 1px solid #8a939e; background: #ffffff; gridline-color: {LINE};
+    selection-background-color: {ACCENT}; selection-color: #ffffff; }}
+QTableView#auditTable:focus {{ border: 2px solid {FOCUS}; }}
+QPlainTextEdit#auditDetail {{ background: #f7f8f9; }}
+QDateEdit {{ background: #ffffff; color: {INK}; border: 1px solid #8a939e; border-radius: 2px; padding: 3px; }}
+QDateEdit:focus {{ border: 2px solid {FOCUS}; }}
 """
 
 

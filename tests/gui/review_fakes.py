@@ -48,6 +48,7 @@ class MemoryDrafts:
 @dataclass
 class RecordingAudit:
     records: list[tuple[str, dict[str, object]]] = field(default_factory=list)
+    records_content: bool = False
 
     def record(self, action: str, fields: Mapping[str, object]) -> None:
         self.records.append((action, dict(fields)))

@@ -541,3 +541,42 @@ def test_rejected_or_discarded_drafts_are_not_copied(decision: str) -> None:
     with pytest.raises(AktenlotseError):
         review.copy_text(draft_id, final=False)
     assert "draft_copied" not in audit.actions()
+
+
+class _BrokenAudit(RecordingAudit):
+    """Writes until `fail` is set, then refuses like a full disk."""
+
+    fail: bool = False
+
+    def record(self, action: str, fields) -> None:
+        if self.fail:
+            from app.adapters.audit_log import AuditWriteError
+
+            raise AuditWriteError("Das Prüfprotokoll kann nicht geschrieben werden.", "ENOSPC")
+        super().record(action, fields)
+
+
+@pytest.mark.parametrize("decision", ["confirm", "reject", "discard"])
+def test_a_decision_whose_audit_record_fails_is_not_saved(decision: str) -> None:
+    store, audit = MemoryDrafts(), _BrokenAudit()
+    review = ReviewService(store, audit, reviewer=REVIEWER, writer=DocxWriter(), stats=store, clock=Clock())
+    draft_id = review.submit(make_answer())
+    review.start_review(draft_id)
+    resolve_all(review, draft_id)
+    audit.fail = True
+    with pytest.raises(AktenlotseError, match="Prüfprotokoll"):
+        getattr(review, decision)(draft_id)
+    assert review.get(draft_id).state is DraftState.IN_REVIEW
+    assert store.stats[draft_id].state == "in_review"
+
+
+def test_an_export_whose_audit_record_fails_leaves_no_file(tmp_path: Path) -> None:
+    store, audit = MemoryDrafts(), _BrokenAudit()
+    review = ReviewService(store, audit, reviewer=REVIEWER, writer=DocxWriter(), stats=store, clock=Clock())
+    draft_id = review.submit(make_answer())
+    audit.fail = True
+    out = tmp_path / "export"
+    out.mkdir()
+    with pytest.raises(AktenlotseError):
+        review.export(draft_id, out / "entwurf.docx", final=False)
+    assert list(out.iterdir()) == []
