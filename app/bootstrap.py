@@ -271,6 +271,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"Aktenlotse {__version__}")
     parser.add_argument("--quit-after-shown", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--selftest", action="store_true",
+                        help="Installation prüfen: Testmodell, Beispieldatei, Nachschlagen, Entwurf, Fenster, "
+                             "Prüfprotokoll (in einem temporären Ordner); Exit 0 wenn alles geht")
     sub = parser.add_subparsers(dest="command", metavar="BEFEHL")
     doctor = sub.add_parser("doctor", help="Installation prüfen: Versionen, Richtlinie, Pfade, Modell und Prüfsumme.")
     doctor.add_argument("--json", action="store_true", help="Ausgabe als JSON")
@@ -336,6 +339,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         worker_main()
         return 0
     args = _parser().parse_args(raw)
+    if args.selftest:
+        from app.selftest import run_selftest
+
+        return run_selftest()
     if args.command == "doctor":
         from app.cli.doctor import run_doctor
 
