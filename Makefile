@@ -11,13 +11,12 @@ lint:
 	.venv/bin/lint-imports
 
 frozen:  ## PyInstaller build dist/Aktenlotse/ and its self-test offscreen (not part of `make test`; ~1-3 min)
-	bash scripts/setup.sh test
-	.venv/bin/python -m pip install -q -e ".[dev]"
+	bash scripts/setup.sh build
 	bash scripts/build_frozen.sh --selftest
 
 msi: frozen  ## the MSI from the frozen build with wixl, checked with msiinfo (Linux payload: tests the pipeline)
 	bash installer/build_msi.sh dist/Aktenlotse dist/Aktenlotse.msi
 
 sbom:  ## CycloneDX SBOM and licence table of the run-time dependencies in dist/sbom/
-	.venv/bin/python -m pip install -q -e ".[dev]"
+	bash scripts/setup.sh build
 	bash scripts/make_sbom.sh dist/sbom

@@ -2,12 +2,13 @@
 # Installs everything Aktenlotse needs on Debian, idempotently, then runs the app or the tests.
 #   scripts/setup.sh run    system libraries, .venv, Python packages, default demo model; starts the app
 #   scripts/setup.sh test   system libraries, .venv, Python packages + test extra, test model; runs lint-imports and pytest
+#   scripts/setup.sh build  system libraries, .venv, Python packages + dev extra (PyInstaller, SBOM), test model; no run
 # A second run is fast: apt and pip steps are skipped when nothing changed; pip's wheel cache keeps the
 # compiled llama-cpp-python, so it is built once per machine.
 set -euo pipefail
 
 mode="${1:-}"
-case "$mode" in run|test) ;; *) echo "usage: $0 run|test" >&2; exit 2 ;; esac
+case "$mode" in run|test|build) ;; *) echo "usage: $0 run|test|build" >&2; exit 2 ;; esac
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 VENV="$ROOT/.venv"
@@ -51,7 +52,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   say "Virtuelle Umgebung: $VENV"
   "$PY" -m venv "$VENV"
 fi
-extra=$([ "$mode" = test ] && echo "[test]" || echo "")
+extra=$(case "$mode" in test) echo "[test]" ;; build) echo "[dev]" ;; *) echo "" ;; esac)
 stamp="$VENV/.aktenlotse-installed${extra}"
 want="$(sha256sum pyproject.toml | cut -d' ' -f1) $CMAKE_ARGS"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
@@ -62,13 +63,16 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 
 # --- 3. Models: the test model for tests, the default demo model for the app ---
-if [ "$mode" = test ]; then
+if [ "$mode" = test ] || [ "$mode" = build ]; then
   "$VENV/bin/python" scripts/fetch_models.py --role test
 else
   "$VENV/bin/python" scripts/fetch_models.py --role default
 fi
 
 # --- 4. Go ---
+if [ "$mode" = build ]; then
+  exit 0  # scripts/build_frozen.sh, installer/build_msi.sh and scripts/make_sbom.sh take it from here
+fi
 if [ "$mode" = test ]; then
   export QT_QPA_PLATFORM=offscreen
   say "Architekturregeln (import-linter) …"
