@@ -249,10 +249,10 @@ class AuditPage(QWidget):
         return edit
 
     def showEvent(self, event: QShowEvent) -> None:
-        """Coming back to the page shows what was recorded meanwhile."""
+        """Opening the page (first time or again) shows what was recorded meanwhile: the page is built at start-up,
+        the log keeps growing."""
         super().showEvent(event)
-        if self._shown_before:
-            self.refresh()
+        self.refresh()
         self._shown_before = True
 
     # -- period -----------------------------------------------------------------------------------------------

@@ -283,3 +283,15 @@ def test_main_window_with_the_audit_view_adds_it_after_the_library_on_ctrl_7(qtb
     qtbot.waitUntil(lambda: window.audit_page.table.hasFocus())
     assert sorted(seqs(window.audit_page)) == IN_DEFAULT_PERIOD
     assert interactive_without_name(window) == []
+
+
+def test_records_written_after_the_page_was_built_appear_when_it_is_first_shown(qtbot, log, runner) -> None:
+    """The page is built at start-up, hidden; what the session records meanwhile must be there when it opens."""
+    page = AuditPage(log, runner)
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.records_loaded, timeout=5000) as first:
+        pass
+    log.record("ai_request", {"feature": "lookup", "outcome": "done"})
+    with qtbot.waitSignal(page.records_loaded, timeout=5000) as second:
+        page.show()
+    assert second.args[0] == first.args[0] + 1
