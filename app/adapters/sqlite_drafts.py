@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-import threading
 from pathlib import Path
 
+from app.adapters.sqlite_connections import ThreadConnections
 from app.core.draft_builders import from_record, to_record
 from app.core.drafts import Draft, DraftStats
 from app.core.errors import AktenlotseError
@@ -43,9 +43,7 @@ class SqliteDrafts:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self._connections = ThreadConnections(self.path, synchronous="FULL")
         try:
             self._conn().executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
@@ -53,15 +51,7 @@ class SqliteDrafts:
                                   f"{self.path}: {exc}") from exc
 
     def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            self._local.conn = conn
-            with self._lock:
-                self._connections.append(conn)
-        return conn
+        return self._connections.get()
 
     # -- DraftStore ----------------------------------------------------------------------------------------
     def save(self, draft: Draft) -> None:
@@ -111,8 +101,4 @@ class SqliteDrafts:
         return result
 
     def close(self) -> None:
-        with self._lock:
-            for conn in self._connections:
-                conn.close()
-            self._connections.clear()
-        self._local = threading.local()
+        self._connections.close()

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
 from pathlib import Path
 
+from app.adapters.sqlite_connections import ThreadConnections
 from app.core.documents import FileRecord, FileStatus
 
 _SCHEMA = """
@@ -51,22 +51,11 @@ class SqliteManifest:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.path = self.folder / "manifest.sqlite3"
-        self._local = threading.local()
-        self._all_connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-        conn = self._conn()
-        conn.executescript(_SCHEMA)
+        self._connections = ThreadConnections(self.path)
+        self._conn().executescript(_SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = conn
-            with self._lock:
-                self._all_connections.append(conn)
-        return conn
+        return self._connections.get()
 
     # -- Manifest port --------------------------------------------------------------------
     def get(self, path: str) -> FileRecord | None:
@@ -107,11 +96,4 @@ class SqliteManifest:
         return {FileStatus(status): n for status, n in rows}
 
     def close(self) -> None:
-        with self._lock:
-            for conn in self._all_connections:
-                try:
-                    conn.close()
-                except sqlite3.Error:
-                    pass
-            self._all_connections.clear()
-        self._local = threading.local()
+        self._connections.close()

@@ -5,13 +5,14 @@ enough to be cut) and prints "ACK <seq> <i>" right after each `record()` returns
 then opens the log again – which closes a torn last line and records it – and checks that every acknowledged record
 is there and the log verifies (torn lines only as recorded `torn_tail_recovered`).
 
-Two kinds of rounds alternate, both starting with a seeded random delay after the child is started (from "before it
-has opened the log" to "after a dozen records"): *random* rounds kill right after the delay; *mid-write* rounds then
+Two kinds of rounds alternate, both starting by waiting until the child has written a seeded random number of bytes
+(none, or up to a few 1 MB records – a condition, not a fixed sleep): *random* rounds kill right then; *mid-write*
+rounds then
 watch the newest log file and kill the moment its last byte is not a line break (a record is being written), so that
 torn tails occur in every run rather than by luck. Rounds are grouped into folders of GROUP rounds each, so that the
 re-reading after each round stays fast. The counts are printed at the end.
 
-Also: two crash states found by reasoning about the code, reproduced deterministically (xfail, see reasons).
+Also: crash states found by reasoning about the code, reproduced deterministically.
 """
 
 from __future__ import annotations
@@ -69,13 +70,29 @@ def mid_write(folder: Path) -> bool:
         return False
 
 
-def run_round(folder: Path, rnd: int, delay: float, targeted: bool) -> tuple[list[tuple[int, int]], bool]:
+def log_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.glob("audit-*.jsonl"))
+
+
+def wait_for_growth(proc: subprocess.Popen, folder: Path, grow_by: int) -> None:
+    """The random kill moment as a condition: until the child has written `grow_by` more bytes (or ended)."""
+    target = log_bytes(folder) + grow_by
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline and log_bytes(folder) < target:
+        try:
+            proc.wait(timeout=0.002)  # returns at once if the child ended
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def run_round(folder: Path, rnd: int, grow_by: int, targeted: bool) -> tuple[list[tuple[int, int]], bool]:
     """Start the child, kill it; (acknowledged (seq, i) pairs, whether the kill came while a write was seen)."""
     proc = subprocess.Popen([sys.executable, "-c", CHILD, str(REPO), str(folder), KEY.hex(), str(rnd), str(BLOB)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen_mid_write = False
     try:
-        time.sleep(delay)  # the deliberate random kill moment
+        wait_for_growth(proc, folder, grow_by)  # the deliberate random kill moment
         if targeted:
             deadline = time.monotonic() + 2.0
             while time.monotonic() < deadline and proc.poll() is None:  # busy wait: no sleep, no missed window
@@ -111,7 +128,7 @@ def test_killed_writer_loses_no_acknowledged_record(tmp_path: Path, capsys: pyte
             # its first head is a false alarm of its own (test_crash_between_the_first_record_and_its_head)
             JsonlAuditLog(folder, actor="parent", key=KEY).record("opened", {})
         targeted = rnd % 2 == 1
-        acked, seen = run_round(folder, rnd, rng.uniform(0.0, 0.25), targeted)
+        acked, seen = run_round(folder, rnd, rng.choice([0, rng.randint(1, 4 * BLOB)]), targeted)
         mid_write_seen += seen
         rounds_with_acks += bool(acked)
         acks_total += len(acked)
@@ -138,7 +155,7 @@ def test_killed_writer_loses_no_acknowledged_record(tmp_path: Path, capsys: pyte
               f"{ROUNDS - rounds_with_acks} kills before the first ack, torn tails recovered: {torn} "
               f"(random rounds {torn_by_kind['random']}/{ROUNDS // 2}, mid-write rounds "
               f"{torn_by_kind['mid-write']}/{ROUNDS - ROUNDS // 2}, write seen in progress {mid_write_seen})")
-    assert rounds_with_acks >= ROUNDS // 4  # the delays do reach past the first records
+    assert rounds_with_acks >= ROUNDS // 4  # the waits do reach past the first records
     assert torn >= 1, "no torn tail in any round: the recovery path was not exercised"
 
 
