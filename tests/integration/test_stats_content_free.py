@@ -231,7 +231,9 @@ def draft_texts(review: ReviewService, ids: list[str]) -> list[str]:
                   *(s.chunk.text for s in d.sources), *(s.chunk.path for s in d.sources)]
         for value in d.payload.values():
             texts += [value] if isinstance(value, str) else [str(v) for v in value] if isinstance(value, list) else []
-    return [t for t in texts if t]
+    # Absolute paths: the part up to the repository is where this checkout happens to live (a CI folder such as
+    # /tmp/ci-check/…), not a word of the documents; the path inside the repository stays and is searched.
+    return [t.replace(str(REPO), "") for t in texts if t]
 
 
 def needles(review: ReviewService, ids: list[str]) -> tuple[set[str], set[str]]:
