@@ -111,6 +111,10 @@ class LlamaCppModel:
         return False
 
     @property
+    def endpoint(self) -> str:
+        return ""
+
+    @property
     def owner_thread(self) -> threading.Thread | None:
         return self._thread
 

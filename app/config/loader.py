@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from app.config import paths
-from app.config.schema import LIST_KEYS, POLICY_KEYS, SCHEMA_VERSION, Settings
+from app.config.schema import LIST_KEYS, POLICY_KEYS, POLICY_ONLY_KEYS, SCHEMA_VERSION, Settings
 from app.core.errors import ConfigError, PolicyViolation
 
 REGISTRY_KEY = r"Software\Policies\Aktenlotse"
@@ -245,6 +245,7 @@ def load_config(env: Mapping[str, str] | None = None, platform: str = sys.platfo
             "Einige Ihrer Einstellungen sind ungültig; es gelten die Voreinstellungen.", _format_validation(exc)
         )
         user_values = {}
+    locked |= POLICY_ONLY_KEYS  # remote endpoints and what goes to them: the admin's decision alone
     merged = {k: v for k, v in user_values.items() if k not in locked}
     merged.update(policy_values)
     settings = Settings.model_validate(merged)

@@ -95,6 +95,44 @@ class Settings(BaseModel):
         default=True,
         description="Inhaltsfreie Nutzungsstatistik für die wissenschaftliche Begleitung führen (Zahlen, keine Texte, keine Namen).",
     )
+    # -- data-centre backends (issue 10): set only by policy, never by the user (POLICY_ONLY_KEYS) --------------
+    remote_model_url: str | None = Field(
+        default=None,
+        description="OpenAI-kompatibler Endpunkt im Rechenzentrum (llama.cpp-Server, vLLM), z. B. "
+                    "https://llm.rz.example.de/v1. Leer: nur das lokale Modell. https ist Pflicht, außer auf diesem Rechner (127.0.0.1).",
+    )
+    remote_model_name: str | None = Field(
+        default=None, description="Modellname, den der Endpunkt im Rechenzentrum erwartet (z. B. qwen2.5-7b-instruct)."
+    )
+    remote_ca_bundle: Path | None = Field(
+        default=None,
+        description="Zertifikatskette (PEM) der Behörden-CA für die Endpunkte im Rechenzentrum. Leer: die Zertifikate des Systems.",
+    )
+    remote_timeout_seconds: int = Field(
+        default=120, ge=5, le=3600,
+        description="Höchstens so viele Sekunden ohne Antwort vom Rechenzentrum, dann bricht die Anfrage mit Meldung ab.",
+    )
+    remote_retries: int = Field(
+        default=2, ge=0, le=10,
+        description="Wiederholungen mit wachsender Wartezeit, wenn das Rechenzentrum nicht erreichbar oder überlastet ist.",
+    )
+    remote_fallback_local: bool = Field(
+        default=False,
+        description="Ist das Rechenzentrum nicht erreichbar, das lokale Modell verwenden (Aus: Meldung, keine Antwort).",
+    )
+    remote_pseudonymise: bool = Field(
+        default=True,
+        description="Namen, Anschriften, Geburtsdaten, IBAN, Telefonnummern, E-Mail-Adressen und Aktenzeichen vor dem "
+                    "Senden an das Rechenzentrum durch Platzhalter ersetzen und in der Antwort wieder einsetzen.",
+    )
+    shared_knowledge_url: str | None = Field(
+        default=None,
+        description="Chroma-Server mit dem Fachbereichswissen (nur lesen), z. B. https://wissen.rz.example.de:8000. Leer: keines.",
+    )
+    shared_collections: list[str] = Field(
+        default_factory=list,
+        description="Namen der Fachbereichssammlungen auf dem Chroma-Server, die zusätzlich zum eigenen Index durchsucht werden.",
+    )
     language: Literal["de", "en"] = Field(default="de", description="Sprache der Oberfläche.")
     n_threads: int | None = Field(
         default=None, ge=1, le=256, description="Rechenthreads für das lokale Modell. Leer: an die Maschine angepasst."
@@ -121,7 +159,15 @@ class Settings(BaseModel):
 POLICY_KEYS: tuple[str, ...] = tuple(Settings.model_fields) + ("locked",)
 
 #: Keys whose value is a list (REG_MULTI_SZ in the registry).
-LIST_KEYS: frozenset[str] = frozenset({"allowed_roots", "exclude_patterns", "locked", "security_officers"})
+LIST_KEYS: frozenset[str] = frozenset({"allowed_roots", "exclude_patterns", "locked", "security_officers",
+                                       "shared_collections"})
+
+#: Keys only policy may set: where data may leave the PC is the admin's decision. A user's value is ignored and the
+#: key counts as locked whether or not the policy sets it.
+POLICY_ONLY_KEYS: frozenset[str] = frozenset({
+    "remote_model_url", "remote_model_name", "remote_ca_bundle", "remote_timeout_seconds", "remote_retries",
+    "remote_fallback_local", "remote_pseudonymise", "shared_knowledge_url", "shared_collections",
+})
 
 
 def describe(key: str) -> str:

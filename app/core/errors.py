@@ -53,3 +53,28 @@ class InvalidModelFile(ModelError):
 
 class ModelNotReady(ModelError):
     user_message = "Das Sprachmodell ist noch nicht bereit."
+
+
+class RemoteError(ModelError):
+    """A data-centre endpoint (model or shared knowledge) failed. The German message names the endpoint."""
+
+    user_message = "Der Dienst im Rechenzentrum ist nicht verfügbar."
+
+
+class RemoteUnavailable(RemoteError):
+    """Not reachable, timed out or overloaded – after the retries the policy allows. Falling back may help."""
+
+    user_message = "Das Rechenzentrum ist nicht erreichbar. Bitte später erneut versuchen oder die IT verständigen."
+
+
+class RemoteRejected(RemoteError):
+    """Reached, but it refused the request (token, model name, request too long). Retrying or falling back will not
+    help: the configuration or the request must change."""
+
+    user_message = "Das Rechenzentrum hat die Anfrage abgelehnt."
+
+
+class RemoteConfigError(RemoteError):
+    """The policy's endpoint settings cannot be used (not https, CA file missing, no token in the keyring)."""
+
+    user_message = "Die Verbindung zum Rechenzentrum ist falsch eingerichtet. Bitte wenden Sie sich an Ihre IT."

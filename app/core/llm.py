@@ -91,6 +91,12 @@ class LanguageModel(Protocol):
     @property
     def is_remote(self) -> bool: ...
 
+    @property
+    def endpoint(self) -> str:
+        """Where requests go, for the offline indicator and the audit log: "" for a local model, else the remote
+        endpoint without credentials (e.g. "https://llm.rz.example.de/v1")."""
+        ...
+
     def load(self) -> ModelInfo:
         """Load the model (blocking until ready); raises a ModelError subclass on failure."""
         ...

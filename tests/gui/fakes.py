@@ -80,6 +80,10 @@ class FakeLanguageModel:
     def is_remote(self) -> bool:
         return self.remote
 
+    @property
+    def endpoint(self) -> str:
+        return "http://127.0.0.1:9/v1" if self.remote else ""
+
     def load(self) -> ModelInfo:
         if self.load_gate is not None and not self.load_gate.wait(timeout=30):
             raise AktenlotseError("Fake: load_gate was never opened")

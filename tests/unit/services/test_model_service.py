@@ -36,6 +36,10 @@ class FakeModel:
     def is_remote(self) -> bool:
         return False
 
+    @property
+    def endpoint(self) -> str:
+        return ""
+
     def load(self) -> ModelInfo:
         self.load_calls += 1
         if self.load_error is not None:
