@@ -157,6 +157,56 @@ TEXTS: dict[str, tuple[str, str, str]] = {
         "Usage statistics for the scientific evaluation",
         "Keep content-free usage statistics for the scientific evaluation (numbers, no texts, no names).",
     ),
+    "remote_model_url": (
+        "Rechenzentrum: Adresse des Sprachmodells",
+        "Data centre: language model address",
+        "OpenAI-compatible endpoint in the data centre (llama.cpp server, vLLM), e.g. https://llm.rz.example.de/v1. "
+        "Not configured: only the local model. https is required except on this computer (127.0.0.1).",
+    ),
+    "remote_model_name": (
+        "Rechenzentrum: Modellname",
+        "Data centre: model name",
+        "Model name the data-centre endpoint expects (e.g. qwen2.5-7b-instruct).",
+    ),
+    "remote_ca_bundle": (
+        "Rechenzentrum: Zertifikatskette (PEM)",
+        "Data centre: CA bundle (PEM)",
+        "Certificate chain (PEM) of the authority's CA for the data-centre endpoints. Not configured: the system's "
+        "certificates.",
+    ),
+    "remote_timeout_seconds": (
+        "Rechenzentrum: Zeitlimit (Sekunden)",
+        "Data centre: timeout (seconds)",
+        "At most this many seconds without an answer from the data centre; then the request ends with a message.",
+    ),
+    "remote_retries": (
+        "Rechenzentrum: Wiederholungen",
+        "Data centre: retries",
+        "Retries with growing waits when the data centre is unreachable or overloaded.",
+    ),
+    "remote_fallback_local": (
+        "Rechenzentrum: lokales Modell als Ersatz",
+        "Data centre: local model as fallback",
+        "When the data centre is unreachable, use the local model (disabled: a message, no answer).",
+    ),
+    "remote_pseudonymise": (
+        "Rechenzentrum: Pseudonymisierung",
+        "Data centre: pseudonymisation",
+        "Replace names, addresses, dates of birth, IBANs, phone numbers, e-mail addresses and file numbers by "
+        "placeholders before sending to the data centre, and put them back into the answer.",
+    ),
+    "shared_knowledge_url": (
+        "Fachbereichswissen: Adresse des Chroma-Servers",
+        "Shared knowledge: Chroma server address",
+        "Chroma server with the department's shared knowledge (read only), e.g. https://wissen.rz.example.de:8000. "
+        "Not configured: none.",
+    ),
+    "shared_collections": (
+        "Fachbereichswissen: Sammlungen",
+        "Shared knowledge: collections",
+        "Names of the department's collections on the Chroma server that are searched together with the personal "
+        "index (one per line).",
+    ),
     "language": (
         "Sprache der Oberfläche",
         "User interface language",

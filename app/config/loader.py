@@ -63,7 +63,8 @@ class EffectiveConfig:
         return list(self.settings.allowed_roots) or paths.default_allowed_roots()
 
     def is_locked(self, key: str) -> bool:
-        return key in self.locked
+        """Set or locked by policy – or one of the keys only policy may set (POLICY_ONLY_KEYS)."""
+        return key in self.locked or key in POLICY_ONLY_KEYS
 
     @property
     def usable(self) -> bool:
@@ -184,7 +185,7 @@ def read_user_settings(file: Path) -> dict[str, Any]:
 
 def save_user_settings(config: EffectiveConfig, changes: Mapping[str, Any]) -> EffectiveConfig:
     """Write user changes (never over a locked key) atomically and return the new effective config."""
-    locked = sorted(set(changes) & config.locked)
+    locked = sorted(set(changes) & (config.locked | POLICY_ONLY_KEYS))
     if locked:
         raise PolicyViolation(
             f"Diese Einstellung ist durch Ihre IT festgelegt und kann nicht geändert werden: {', '.join(locked)}."
@@ -245,8 +246,8 @@ def load_config(env: Mapping[str, str] | None = None, platform: str = sys.platfo
             "Einige Ihrer Einstellungen sind ungültig; es gelten die Voreinstellungen.", _format_validation(exc)
         )
         user_values = {}
-    locked |= POLICY_ONLY_KEYS  # remote endpoints and what goes to them: the admin's decision alone
-    merged = {k: v for k, v in user_values.items() if k not in locked}
+    # remote endpoints and what goes to them are the admin's decision alone: a user's value is never used
+    merged = {k: v for k, v in user_values.items() if k not in locked and k not in POLICY_ONLY_KEYS}
     merged.update(policy_values)
     settings = Settings.model_validate(merged)
     return EffectiveConfig(settings, locked, policy, dirs, policy_error, user_error)

@@ -57,6 +57,17 @@ TITLES = {
     "review_min_seconds": "Mindestprüfzeit (Sekunden)",
     "review_long_draft_chars": "Langer Entwurf ab Zeichen",
     "review_stats": "Nutzungsstatistik führen",
+    "audit_content": "Inhalte im Prüfprotokoll",
+    "security_officers": "Sicherheitsbeauftragte",
+    "remote_model_url": "Rechenzentrum: Sprachmodell",
+    "remote_model_name": "Rechenzentrum: Modellname",
+    "remote_ca_bundle": "Rechenzentrum: Zertifikatskette",
+    "remote_timeout_seconds": "Rechenzentrum: Zeitlimit (Sekunden)",
+    "remote_retries": "Rechenzentrum: Wiederholungen",
+    "remote_fallback_local": "Rechenzentrum: lokales Modell als Ersatz",
+    "remote_pseudonymise": "Rechenzentrum: Pseudonymisierung",
+    "shared_knowledge_url": "Fachbereichswissen: Server",
+    "shared_collections": "Fachbereichswissen: Sammlungen",
 }
 CHOICE_LABELS = {"de": "Deutsch", "en": "Englisch"}
 

@@ -215,3 +215,30 @@ def test_windows_without_policy_key_has_no_policy(monkeypatch: pytest.MonkeyPatc
     config = load_config(platform="win32")
     assert config.policy.description == "keine Richtlinie"
     assert config.locked == frozenset()
+
+
+def test_remote_endpoints_come_from_policy_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aktenlotse_home: Path
+) -> None:
+    """Where data may leave the PC is the admin's decision: a user's settings file cannot name an endpoint or
+    switch pseudonymisation off, and the settings dialog shows those keys as locked."""
+    user_file = aktenlotse_home / "config" / "settings.json"
+    user_file.parent.mkdir(parents=True)
+    user_file.write_text(json.dumps({"schema_version": 1, "remote_model_url": "https://evil.example/v1",
+                                     "remote_pseudonymise": False, "shared_collections": ["x"], "n_threads": 2}))
+    config = load_config()
+    assert config.settings.remote_model_url is None
+    assert config.settings.remote_pseudonymise is True
+    assert config.settings.shared_collections == []
+    assert config.settings.n_threads == 2  # ordinary keys still come from the user
+    assert config.is_locked("remote_model_url") and config.is_locked("shared_knowledge_url")
+    with pytest.raises(PolicyViolation):
+        save_user_settings(config, {"remote_model_url": "https://llm.example/v1"})
+
+    write_policy(tmp_path, 'remote_model_url = "https://llm.rz.example.de/v1"\nremote_model_name = "qwen"\n'
+                 'remote_pseudonymise = false\nshared_collections = ["Gewerberecht"]\n', monkeypatch)
+    config = load_config()
+    assert config.policy_error is None
+    assert config.settings.remote_model_url == "https://llm.rz.example.de/v1"
+    assert config.settings.remote_pseudonymise is False
+    assert config.settings.shared_collections == ["Gewerberecht"]

@@ -13,7 +13,9 @@ REPO = Path(__file__).resolve().parents[3]
 SCRIPT = REPO / "installer" / "build_msi.sh"
 TOOLS = ("wixl", "wixl-heat", "msiinfo", "msibuild", "python3")
 POLICY = {"allowed_roots": "[ALLOWEDROOTS]", "model_path": "[MODELPATH]", "model_sha256": "[MODELSHA256]",
-          "data_dir": "[DATADIR]", "audit_dir": "[AUDITDIR]"}
+          "data_dir": "[DATADIR]", "audit_dir": "[AUDITDIR]", "remote_model_url": "[REMOTEURL]",
+          "remote_model_name": "[REMOTEMODEL]", "shared_knowledge_url": "[SHAREDURL]",
+          "shared_collections": "[SHAREDCOLLECTIONS]", "remote_pseudonymise": "#[PSEUDONYMISE]"}
 
 pytestmark = pytest.mark.skipif(
     any(shutil.which(t) is None for t in TOOLS),

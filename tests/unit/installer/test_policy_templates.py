@@ -26,7 +26,10 @@ WIX = "{http://schemas.microsoft.com/wix/2006/wi}"
 PD = "{http://schemas.microsoft.com/GroupPolicy/2006/07/PolicyDefinitions}"
 POLICY_KEY = r"Software\Policies\Aktenlotse"
 MSI_REQUIRED = {"ALLOWEDROOTS": "allowed_roots", "MODELPATH": "model_path", "MODELSHA256": "model_sha256",
-                "DATADIR": "data_dir", "AUDITDIR": "audit_dir"}
+                "DATADIR": "data_dir", "AUDITDIR": "audit_dir", "REMOTEURL": "remote_model_url",
+                "REMOTEMODEL": "remote_model_name", "REMOTECABUNDLE": "remote_ca_bundle",
+                "REMOTEFALLBACK": "remote_fallback_local", "PSEUDONYMISE": "remote_pseudonymise",
+                "SHAREDURL": "shared_knowledge_url", "SHAREDCOLLECTIONS": "shared_collections"}
 
 
 def _load(name: str) -> ModuleType:
@@ -71,8 +74,7 @@ def test_wxs_policy_values_are_schema_keys_fed_by_their_property() -> None:
         assert v["permanent"] == "yes" and v["win64"] == "yes"
         assert props.get(prop.group(1)) is not None and props[prop.group(1)].get("Secure") == "yes"
         kind = make_admx.spec_for(v["name"]).kind
-        assert v["type"] == ("integer" if kind == "int" else "string"), f"{v['name']}: registry type vs schema"
-        assert kind != "bool", "bools are not MSI properties (yet); they would need Type=integer 1/0"
+        assert v["type"] == ("integer" if kind in ("int", "bool") else "string"), f"{v['name']}: registry type"
     names = {v["name"] for v in values}
     assert len(names) == len(values), "a policy value is written twice"
     by_prop = {re.sub(r"[\[\]]", "", v["value"]): v["name"] for v in values}
