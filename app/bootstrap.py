@@ -97,8 +97,12 @@ class Container:
     def record_start(self, mode: str) -> None:
         policy = self.config.policy
         self.record("app_started", {"version": __version__, "mode": mode, "signed": self.key_message == ""})
+        s = self.config.settings
+        remote = [url for url in (s.remote_model_url, s.shared_knowledge_url) if url]
         self.record("policy_loaded", {"source": policy.description, "sha256": policy.sha256,
-                                      "locked": sorted(self.config.locked)})
+                                      "locked": sorted(self.config.locked),
+                                      # where data may leave the PC: the configured endpoints (no credentials)
+                                      "remote_endpoints": remote, "pseudonymise": s.remote_pseudonymise})
 
 
 def os_account() -> str:
@@ -193,9 +197,42 @@ def build_library(config: EffectiveConfig, *, embed: bool = True, audit: AuditTr
     synonyms = SynonymTable.parse(synonyms_file.read_text(encoding="utf-8")) if synonyms_file.is_file() else None
     retrieval = RetrievalService(lexical, vectors, embedder, synonyms=synonyms)
 
-    return LibraryService(indexing, retrieval, closers=[extractor.close, vectors.close, lexical.close, manifest.close],
-                          audit=audit,
-                          watcher_factory=lambda folders: FolderWatcher(folders, quiet_s=2.0))
+    closers = [extractor.close, vectors.close, lexical.close, manifest.close]
+    shared = _shared_search(config, embedder, closers)
+    return LibraryService(indexing, retrieval, closers=closers, audit=audit,
+                          watcher_factory=lambda folders: FolderWatcher(folders, quiet_s=2.0), shared=shared)
+
+
+def _shared_search(config: EffectiveConfig, embedder: object, closers: list) -> object | None:
+    """The department's collections on the policy's Chroma server (read only), or None. A policy URL the product
+    will not use (http to another host, a path, a missing CA file) leaves the search local, with a log line; the
+    window and `aktenlotse doctor` name the reason."""
+    settings = config.settings
+    if not (settings.shared_knowledge_url and settings.shared_collections):
+        return None
+    import logging
+
+    from app.adapters.remote_credentials import get_token
+    from app.adapters.shared_knowledge import ChromaSharedKnowledge
+    from app.core.errors import RemoteConfigError
+    from app.services.shared_search import SharedSearch
+
+    try:
+        knowledge = ChromaSharedKnowledge(settings.shared_knowledge_url, settings.shared_collections,
+                                          token=get_token("knowledge").token, ca_bundle=settings.remote_ca_bundle,
+                                          timeout=min(settings.remote_timeout_seconds, 30))
+    except RemoteConfigError as exc:
+        logging.getLogger(__name__).warning("Fachbereichswissen ausgeschaltet: %s", exc)
+        return None
+    closers.append(knowledge.close)
+    mask = None
+    if settings.remote_pseudonymise:
+        from app.core.pseudonymise import Pseudonymiser
+
+        def mask(question: str) -> str:  # a fresh mapping per question: nothing is restored, nothing kept
+            return Pseudonymiser().mask(question)
+
+    return SharedSearch(knowledge, embedder, mask=mask)
 
 
 def build_container(env: Mapping[str, str] | None = None, *, verify_now: bool = False) -> Container:
@@ -227,16 +264,86 @@ def build_container(env: Mapping[str, str] | None = None, *, verify_now: bool = 
         path_source="Richtlinie" if config.is_locked("model_path") else "Einstellung",
         verify=verify_now,
     )
-    if not selection.usable or selection.info is None:
+    local = None
+    if selection.usable and selection.info is not None:
+        from app.adapters.llama_cpp_model import LlamaCppModel
+
+        local = LlamaCppModel(selection.info, n_threads=settings.n_threads, n_ctx=settings.context_length)
+    if settings.remote_model_url:  # the policy sends AI requests to a data centre (docs/remote.md)
+        return Container(config, files, selection, _remote_model_service(config, files, selection, local, audit_log),
+                         **logged)
+    if local is None:
         return Container(config, files, selection, ModelService(None, ModelError(selection.problem or None)),
                          **logged)
-
-    from app.adapters.llama_cpp_model import LlamaCppModel
-
-    model = LlamaCppModel(selection.info, n_threads=settings.n_threads, n_ctx=settings.context_length)
-    return Container(config, files, selection, ModelService(model, preflight=_checksum_preflight(files, selection),
+    return Container(config, files, selection, ModelService(local, preflight=_checksum_preflight(files, selection),
                                                             audit=audit_log),
                      **logged)
+
+
+def _remote_model_service(config: EffectiveConfig, files: ModelFiles, selection: ModelSelection,
+                          local: object | None, audit_log: AuditTrail) -> ModelService:
+    """The data-centre model; the local one (checksum-verified before it loads) only where the policy allows
+    falling back to it. A configuration the product will not use (http to another host, missing CA file, no model
+    name) leaves the service in its error state with the German reason."""
+    from app.adapters.remote_credentials import get_token
+    from app.adapters.remote_model import OpenAICompatibleModel
+    from app.core.errors import RemoteConfigError
+
+    settings = config.settings
+    try:
+        if not settings.remote_model_name:
+            raise RemoteConfigError("Für das Sprachmodell im Rechenzentrum ist in der Richtlinie kein Modellname "
+                                    "eingetragen (remote_model_name).")
+        remote = OpenAICompatibleModel(settings.remote_model_url or "", settings.remote_model_name,
+                                       token=get_token("model").token, ca_bundle=settings.remote_ca_bundle,
+                                       timeout=float(settings.remote_timeout_seconds), retries=settings.remote_retries,
+                                       context_length=settings.context_length)
+    except RemoteConfigError as error:
+        return ModelService(None, error, audit=audit_log)
+    fallback = None
+    if settings.remote_fallback_local and local is not None:
+        fallback = _VerifiedLocalModel(local, _checksum_preflight(files, selection))
+    return ModelService(remote, audit=audit_log, pseudonymise=settings.remote_pseudonymise, fallback=fallback)
+
+
+class _VerifiedLocalModel:
+    """The local model as the remote model's fallback: its checksum is checked (once) before it loads, as when it
+    is the primary model."""
+
+    def __init__(self, model, preflight) -> None:  # noqa: ANN001 - LlamaCppModel and _checksum_preflight's result
+        self._model = model
+        self._preflight = preflight
+        self.verified_sha256 = ""
+
+    def __getattr__(self, name: str):  # noqa: ANN204 - everything else is the local model's
+        return getattr(self._model, name)
+
+    @property
+    def info(self):  # noqa: ANN201
+        return self._model.info
+
+    @property
+    def backend_name(self) -> str:
+        return self._model.backend_name
+
+    @property
+    def is_remote(self) -> bool:
+        return False
+
+    @property
+    def endpoint(self) -> str:
+        return ""
+
+    def load(self):  # noqa: ANN201
+        if self._preflight is not None and not self.verified_sha256:
+            self.verified_sha256 = self._preflight()
+        return self._model.load()
+
+    def stream_chat(self, messages, params, cancel):  # noqa: ANN001, ANN201
+        return self._model.stream_chat(messages, params, cancel)
+
+    def close(self) -> None:
+        self._model.close()
 
 
 def _checksum_preflight(files: ModelFiles, selection: ModelSelection):
@@ -316,6 +423,12 @@ def _parser() -> argparse.ArgumentParser:
     stats_export.add_argument("--summary", action="store_true", help="Eine Zeile je Funktion statt einer je Entwurf")
     stats_export.add_argument("-o", "--output", metavar="DATEI.csv", help="In diese Datei schreiben statt auf die Konsole")
     stats_sub.add_parser("show", help="Übersicht je Funktion anzeigen")
+    from app.cli.shared import add_shared_parser
+
+    add_shared_parser(sub)
+    from app.cli.remote import add_remote_parser
+
+    add_remote_parser(sub)
     audit = sub.add_parser("audit", help="Prüfprotokoll prüfen oder exportieren (für Sicherheitsbeauftragte).")
     audit_sub = audit.add_subparsers(dest="audit_command", metavar="AKTION", required=True)
     verify = audit_sub.add_parser("verify", help="Kette und Signaturen prüfen; Exit 1 beim ersten beschädigten Eintrag.")
@@ -353,6 +466,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                               audit_signing=container.key_message if container.audit_log is not None else None)
         finally:
             container.close()
+    if args.command == "remote":
+        return _remote_command(args)
+    if args.command == "shared":
+        return _shared_command(args)
     if args.command == "audit":
         return _with_container(lambda c: _audit_command(c, args), log_start=False)
     if args.command == "stats":
@@ -398,6 +515,36 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return _with_container(library_command, mode=args.command)
     return run_gui(quit_after_shown=args.quit_after_shown)
+
+
+def _remote_command(args: argparse.Namespace) -> int:
+    """`aktenlotse remote token set|delete`, `remote check`: the data-centre endpoints of the policy."""
+    from app.adapters import remote_credentials
+    from app.adapters.remote_model import OpenAICompatibleModel, probe_http
+    from app.cli.remote import RemoteTools, run_remote
+
+    tools = RemoteTools(get_token=remote_credentials.get_token, set_token=remote_credentials.set_token,
+                        delete_token=remote_credentials.delete_token, make_model=OpenAICompatibleModel,
+                        probe=probe_http)
+    return run_remote(args, load_config(), tools)
+
+
+def _shared_command(args: argparse.Namespace) -> int:
+    """`aktenlotse shared publish|list`: for the data centre's admins, who fill the department's collections."""
+    from app.adapters.e5_embedder import E5Embedder
+    from app.adapters.extract import SandboxedExtractor
+    from app.adapters.remote_credentials import get_token
+    from app.adapters.shared_knowledge import ChromaSharedPublisher
+    from app.cli.shared import run_shared
+
+    s = load_config().settings
+    extractor = SandboxedExtractor(timeout_s=30, max_bytes=s.max_file_mb * 1024 * 1024)
+    try:
+        return run_shared(args, publisher_factory=lambda url: ChromaSharedPublisher(
+            url, token=get_token("knowledge").token, ca_bundle=s.remote_ca_bundle,
+            timeout=s.remote_timeout_seconds), extractor=extractor, embedder=E5Embedder())
+    finally:
+        extractor.close()
 
 
 def _audit_command(container: Container, args: argparse.Namespace) -> int:

@@ -168,10 +168,38 @@ def _run_steps(step, akten: Path, work: Path) -> None:
             raise RuntimeError(result.problem.describe_de())
         return f"{result.records} Einträge, {'signiert' if result.signed else 'nicht signiert'}"
 
+    def remote_clients() -> str:
+        """The data-centre clients are in the bundle and fail the way the product expects: a model endpoint and a
+        Chroma server on a loopback port where nothing listens give RemoteUnavailable, no crash, no hang."""
+        import socket
+
+        from app.adapters.remote_model import OpenAICompatibleModel
+        from app.adapters.shared_knowledge import ChromaSharedKnowledge
+        from app.core.errors import RemoteUnavailable
+
+        with socket.socket() as probe:  # a free port, closed again: nothing listens there
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        failures = []
+        model = OpenAICompatibleModel(f"http://127.0.0.1:{port}/v1", "selbsttest", retries=0, timeout=5,
+                                      connect_timeout=2)
+        knowledge = ChromaSharedKnowledge(f"http://127.0.0.1:{port}", ["selbsttest"], timeout=5)
+        for name, call in (("Sprachmodell", model.load), ("Fachbereichswissen", knowledge.describe)):
+            try:
+                call()
+            except RemoteUnavailable:
+                failures.append(name)
+        model.close()
+        knowledge.close()
+        if failures != ["Sprachmodell", "Fachbereichswissen"]:
+            raise RuntimeError(f"unerwartetes Verhalten: {failures}")
+        return "OpenAI-kompatibler Client und Chroma-Client vorhanden; nicht erreichbar → klare Meldung"
+
     try:
         for name, action in (("Zusammenbau und Modellprüfsumme", build), ("Beispieldatei indexieren", index),
                              ("Testmodell laden", load), ("Nachschlagen mit Quelle", lookup),
-                             ("Entwurf und DOCX", draft), ("Hauptfenster", window), ("Prüfprotokoll", audit)):
+                             ("Entwurf und DOCX", draft), ("Hauptfenster", window), ("Prüfprotokoll", audit),
+                             ("Rechenzentrum-Clients", remote_clients)):
             if not step(name, action) and name in ("Zusammenbau und Modellprüfsumme",):
                 break
     finally:

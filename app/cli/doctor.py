@@ -11,7 +11,8 @@ from typing import Any, TextIO
 
 from app import __version__
 from app.config import EffectiveConfig, paths
-from app.core.errors import AktenlotseError
+from app.core.endpoints import parse_endpoint
+from app.core.errors import AktenlotseError, RemoteConfigError
 from app.core.llm import GenerationParams
 from app.core.models import ModelFiles, ModelSelection
 from app.core.progress import CancelToken
@@ -58,7 +59,7 @@ def collect(
             "models_dir": str(config.models_dir),
             "allowed_roots": [str(p) for p in config.allowed_roots],
         },
-        "network": {"remote_endpoints": [], "mode": "offline"},
+        "network": network(config),
         # "" = signed with the key from the OS keyring; otherwise why not (still hash-chained); None = unknown
         "audit": {"signed": audit_signing == "", "reason": audit_signing or None},
     }
@@ -66,9 +67,12 @@ def collect(
         problems.append(config.policy_error.user_message)
     if config.user_settings_error:
         report["settings_warning"] = config.user_settings_error.user_message
+    problems += [e["error"] for e in report["network"]["remote_endpoints"] if e["error"]]
+    # with a data-centre model the local one matters only as the fallback the policy allows
+    local_needed = not config.settings.remote_model_url or config.settings.remote_fallback_local
     if selection is None:
         report["model"] = None
-        if not config.policy_error:
+        if not config.policy_error and local_needed:
             problems.append("Es wurde kein Sprachmodell ausgewählt.")
     else:
         info = selection.info
@@ -87,7 +91,7 @@ def collect(
             "chat_template": bool(info and info.chat_template),
             "problem": selection.problem or None,
         }
-        if not selection.usable:
+        if not selection.usable and local_needed:
             problems.append(selection.problem or selection.status.label_de)
     if config.policy_error is None:
         report["found_models"] = [
@@ -101,6 +105,32 @@ def collect(
     report["problems"] = problems
     report["ok"] = not problems
     return report
+
+
+def network(config: EffectiveConfig) -> dict[str, Any]:
+    """The data-centre endpoints the policy configures, checked offline (address rules only; `aktenlotse remote
+    check` connects). Empty list and mode "offline" when nothing is configured."""
+    s = config.settings
+    endpoints: list[dict[str, Any]] = []
+    for purpose, url, extra in (
+        ("Sprachmodell", s.remote_model_url, {"model": s.remote_model_name, "pseudonymise": s.remote_pseudonymise,
+                                              "fallback_local": s.remote_fallback_local}),
+        ("Fachbereichswissen", s.shared_knowledge_url, {"collections": list(s.shared_collections)}),
+    ):
+        if not url:
+            continue
+        entry: dict[str, Any] = {"purpose": purpose, "url": url, "display": None, "tls": None, "error": None, **extra}
+        try:
+            endpoint = parse_endpoint(url, purpose)
+            entry.update(display=endpoint.display, tls=endpoint.tls)
+        except RemoteConfigError as exc:
+            entry["error"] = exc.user_message
+        endpoints.append(entry)
+    if s.remote_model_url and not s.remote_model_name:
+        endpoints[0]["error"] = endpoints[0]["error"] or "Für das Sprachmodell im Rechenzentrum fehlt der Modellname."
+    if s.shared_knowledge_url and not s.shared_collections and endpoints:
+        endpoints[-1]["error"] = endpoints[-1]["error"] or "Für das Fachbereichswissen ist keine Sammlung genannt."
+    return {"mode": "remote" if endpoints else "offline", "remote_endpoints": endpoints}
 
 
 def _try_generation(model_service: ModelService, problems: list[str]) -> dict[str, Any]:
@@ -173,7 +203,21 @@ def _print_text(report: dict[str, Any], out: TextIO) -> None:
     w("\nPrüfprotokoll\n")
     w("  Signatur             " + ("HMAC mit Schlüssel aus dem Schlüsselbund\n" if audit["signed"] else
                                   f"keine – {audit['reason'] or 'unbekannt'}\n"))
-    w("\nNetz\n  Offline – keine entfernten Endpunkte konfiguriert\n")
+    w("\nNetz\n")
+    endpoints = report["network"]["remote_endpoints"]
+    if not endpoints:
+        w("  Offline – keine entfernten Endpunkte konfiguriert\n")
+    for e in endpoints:
+        where = e["display"] or e["url"]
+        tls = "" if e["tls"] is None else (" (TLS)" if e["tls"] else " (unverschlüsselt, nur lokal)")
+        w(f"  {e['purpose']:<20} {where}{tls}\n")
+        if "model" in e:
+            w(f"  {'':<20} Modell {e['model'] or '–'}; Pseudonymisierung {'an' if e['pseudonymise'] else 'AUS'}; "
+              f"lokaler Ersatz {'erlaubt' if e['fallback_local'] else 'nein'}\n")
+        if e.get("collections") is not None:
+            w(f"  {'':<20} Sammlungen: {', '.join(e['collections']) or '–'}\n")
+        if e["error"]:
+            w(f"  {'':<20} FEHLER: {e['error']}\n")
     if report.get("settings_warning"):
         w(f"\nWarnung: {report['settings_warning']}\n")
     w("\nErgebnis: ")

@@ -17,6 +17,8 @@ def hit_dict(rank: int, hit: Hit) -> dict[str, Any]:
         "rank": rank, "file": c.path, "page": c.page, "page_end": c.page_end, "heading": c.heading,
         "heading_path": list(c.heading_path), "start": c.start, "end": c.end, "score": round(hit.score, 6),
         "mode": hit.mode.value, "chunk_id": c.id, "text": c.text, "details": hit.details,
+        # "" = the caseworker's own index; else the departmental collection on the data centre's server
+        "collection": c.collection, "location": c.location_de(),
     }
 
 

@@ -71,6 +71,9 @@ class Chunk:
 
     `start`/`end` are character offsets into the document's full text (`"\\n\\n".join(block texts)` as built by the
     chunker), so a viewer can highlight the passage. `heading_path` is e.g. ("VwVfG", "§ 28 Anhörung Beteiligter").
+    `collection` is the chunk's origin: "" for the caseworker's own local index, else the name of the departmental
+    collection on the data centre's shared-knowledge server (*Fachbereich*); then `path` is the path as published
+    (relative, e.g. "GewO.md") and there is no local file to open.
     """
 
     id: str
@@ -83,6 +86,17 @@ class Chunk:
     page: int | None = None
     page_end: int | None = None
     heading_path: tuple[str, ...] = ()
+    collection: str = ""
+
+    @property
+    def is_shared(self) -> bool:
+        """True for departmental knowledge from the shared-knowledge server (not a file on this computer)."""
+        return bool(self.collection)
+
+    @property
+    def origin_de(self) -> str:
+        """"Fachbereich „Gewerberecht“" for shared chunks, "" for the caseworker's own documents."""
+        return f"Fachbereich „{self.collection}“" if self.collection else ""
 
     @property
     def heading(self) -> str:
@@ -109,8 +123,10 @@ class Chunk:
         return f"S. {self.page}" if self.page_end in (None, self.page) else f"S. {self.page}–{self.page_end}"
 
     def location_de(self) -> str:
-        """"bescheid.pdf, S. 2, § 28 Anhörung Beteiligter" – file, then page, then section when known."""
-        return ", ".join(p for p in (self.file_name, self.page_label, self.section) if p)
+        """"bescheid.pdf, S. 2, § 28 Anhörung Beteiligter" – file, then page, then section when known; shared
+        chunks are marked first: "Fachbereich „Gewerberecht“: GewO.md, § 14 Anzeigepflicht"."""
+        place = ", ".join(p for p in (self.file_name, self.page_label, self.section) if p)
+        return f"{self.origin_de}: {place}" if self.collection else place
 
     def citable_text(self) -> str:
         """What a citation of this chunk vouches for: its location, its heading path and its text."""
@@ -138,6 +154,14 @@ class ChunkRef:
     @property
     def page_label(self) -> str:
         return self.chunk.page_label
+
+    @property
+    def is_shared(self) -> bool:
+        return self.chunk.is_shared
+
+    @property
+    def collection(self) -> str:
+        return self.chunk.collection
 
     def location_de(self) -> str:
         return self.chunk.location_de()

@@ -204,7 +204,8 @@ def _dt(value: object) -> datetime | None:
 
 def _chunk_record(c: Chunk) -> dict[str, object]:
     return {"id": c.id, "doc_id": c.doc_id, "path": c.path, "text": c.text, "ordinal": c.ordinal, "start": c.start,
-            "end": c.end, "page": c.page, "page_end": c.page_end, "heading_path": list(c.heading_path)}
+            "end": c.end, "page": c.page, "page_end": c.page_end, "heading_path": list(c.heading_path),
+            **({"collection": c.collection} if c.collection else {})}  # only shared chunks: old readers stay fine
 
 
 def to_record(draft: Draft) -> dict[str, object]:

@@ -78,3 +78,22 @@ class Manifest(Protocol):
     def delete(self, path: str) -> None: ...
 
     def all(self) -> list[FileRecord]: ...
+
+
+class SharedKnowledge(Protocol):
+    """Read-only departmental knowledge on the data centre's server (*Fachbereich*), searched by vector only.
+
+    Only a query vector is sent; nothing of the caseworker's own files. Raises `RemoteUnavailable` (not reachable,
+    timed out) or `RemoteRejected` (token refused, a named collection does not exist) with a German message.
+    """
+
+    display: str  # "wissen.rz.example.de:443" – where it is, for notices
+
+    def query(self, vector: Sequence[float], k: int) -> list[tuple[Chunk, float]]:
+        """Up to `k` chunks over all named collections, best first, with their cosine similarity; every chunk has
+        `collection` set and the id "<collection>:<chunk id>"."""
+        ...
+
+    def describe(self) -> list[tuple[str, int]]:
+        """(collection, number of chunks) for every named collection."""
+        ...

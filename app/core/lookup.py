@@ -85,7 +85,7 @@ class Source(ChunkRef):
             "number": self.number, "file": c.path, "page": c.page, "page_end": c.page_end,
             "section": self.section, "heading_path": list(c.heading_path), "start": c.start, "end": c.end,
             "chunk_id": c.id, "doc_id": c.doc_id, "passage": c.text, "score": round(self.score, 6),
-            "mode": self.mode.value,
+            "mode": self.mode.value, "collection": c.collection, "location": c.location_de(),
         }
 
 

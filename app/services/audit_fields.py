@@ -68,7 +68,9 @@ class AiRequest:
     model), `output` (the final text), `flags`, `extra` (counts and enums only) and `outcome` ("nothing_found") as
     they become known; `run(gen)` passes the service's generator through and records at its end – also when it is
     cancelled or fails (then with what is known, the streamed text so far as output, and the exception re-raised).
-    `content` is written only when the log records content."""
+    `content` is written only when the log records content. `masking` is the run's pseudonymisation (set by
+    `ModelService.chat` for a remote model, shared by all the run's model calls); it never goes into the record –
+    only its counts, which `ModelService.chat` puts into `extra`."""
 
     def __init__(self, audit: AuditTrail | None, feature: str, models: Any,
                  content: Mapping[str, object] | None = None) -> None:
@@ -83,6 +85,7 @@ class AiRequest:
         self.flags = 0
         self.extra: dict[str, object] = {}
         self.outcome = "done"
+        self.masking: Any = None  # app.services.pseudonymised_chat.Masking
         self._streamed: list[str] = []
         self._started = time.perf_counter()
 

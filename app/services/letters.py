@@ -186,7 +186,9 @@ class LetterService:
         inputs = self._inputs_text(request, ltype, values, passages)
         yield Progress(1, 3, "Der Brieftext wird formuliert …")
         pieces: list[str] = []
-        for piece in self._models.chat(self._messages(request, ltype, values, passages), self._params(), cancel):
+        names = known_names(values)
+        for piece in self._models.chat(self._messages(request, ltype, values, passages), self._params(), cancel,
+                                       trace=trace, known_names=names):
             pieces.append(piece)
             yield piece
         body, replaced = enforce_facts(strip_frame("".join(pieces)), inputs)
@@ -199,7 +201,8 @@ class LetterService:
             rounds += 1
             yield Progress(2, 3, f"Prüfung der Verständlichkeit: {len(findings)} Hinweise – Überarbeitung, Runde "
                                  f"{rounds} …")
-            refined = "".join(self._models.chat(self._refine_messages(body, findings), self._params(), cancel))
+            refined = "".join(self._models.chat(self._refine_messages(body, findings), self._params(), cancel,
+                                                trace=trace, known_names=names))
             candidate, more = enforce_facts(strip_frame(refined), inputs)
             if candidate.strip():
                 body, replaced = candidate, list(dict.fromkeys(replaced + more))
@@ -318,6 +321,23 @@ _FRAME_START = re.compile(r"^\s*(sehr geehrte|liebe[rs]?\s|guten tag|hallo)\b", 
 _FRAME_END = re.compile(r"^\s*(mit freundlichen grüßen|freundliche grüße|hochachtungsvoll|im auftrag)\b",
                         re.IGNORECASE)
 _SUBJECT = re.compile(r"^\s*(betreff|betr\.)\s*:", re.IGNORECASE)
+
+
+_SALUTATION = re.compile(r"^(?:(?:Frau|Herrn|Herr|Familie|Eheleute|Dr\.|Prof\.|z\.[ ]?Hd\.?)\s+)+")
+
+
+def known_names(values: dict[str, str]) -> list[str]:
+    """Person names the letter's fields state, for pseudonymisation before a remote model: every recipient line
+    without digits (name lines – an organisation line is masked too, which errs on the safe side) and the
+    caseworker's name."""
+    names: list[str] = []
+    for line in values.get("empfaenger", "").splitlines():
+        line = _SALUTATION.sub("", line.strip()).strip(" ,")
+        if line and not any(ch.isdigit() for ch in line):
+            names.append(line)
+    if values.get("sachbearbeiter", "").strip():
+        names.append(_SALUTATION.sub("", values["sachbearbeiter"].strip()))
+    return names
 
 
 def strip_frame(text: str) -> str:

@@ -2,7 +2,7 @@
 
 API (for the UI and the CLI; built by `app.bootstrap.build_library(config)`)
 -----------------------------------------------------------------------------
-``LibraryService(indexing, retrieval=None, closers=(), watcher_factory=None, *, audit=None)``
+``LibraryService(indexing, retrieval=None, closers=(), watcher_factory=None, *, audit=None, shared=None)``
 - ``check_folders(paths) -> list[Path]`` — real paths; raises ``PolicyViolation`` (German) outside the allowed roots
   (recorded as ``policy_violation`` with the path's SHA-256 when an ``audit`` trail is given).
 - ``index(folders, cancel=None, *, embed=True) -> Iterator[IndexProgress | FileEvent]`` — the long work; run it on
@@ -10,6 +10,11 @@ API (for the UI and the CLI; built by `app.bootstrap.build_library(config)`)
   With an ``audit`` trail every run ends with an ``index_run`` record (counts and outcome, no paths).
 - ``search(query, k=10, paths=None) -> list[Hit]`` — ranked hits; each says which mode answered (``hit.mode``).
   Works while ``index`` runs (from another thread). Without a retrieval service: BM25 only (mode LEXICAL).
+  With ``shared`` (a ``SharedSearch`` over the data centre's departmental collections) and the whole library as
+  scope (``paths is None``), the local hits are fused with the shared ones (RRF; see ``app.services.shared_search``);
+  shared hits have ``chunk.collection`` set. A scope of local folders or files searches those files only.
+- ``last_notice`` — German notice of the latest ``search`` ("" if none), e.g. that the shared server could not be
+  reached and only the caseworker's own documents were searched. The search itself still returns the local hits.
 - ``statuses() -> list[FileRecord]``, ``summary() -> dict[FileStatus, int]``, ``problems() -> list[FileRecord]``
   — from the manifest, any thread.
 - ``last_run`` — ``RunStats`` of the latest ``index`` run.
@@ -21,6 +26,8 @@ API (for the UI and the CLI; built by `app.bootstrap.build_library(config)`)
 - ``document_text(path) -> str`` — the full text of an indexed file as the chunker saw it (``Chunk.start``/``end``
   index into it), read again through the sandboxed extractor; ``AktenlotseError`` (German) if the file is not in
   the index, gone or unreadable. Only files in the manifest are read, so nothing outside the allowed roots.
+  A path of departmental knowledge (a shared hit's ``chunk.path``) is never opened locally: ``AktenlotseError``
+  (German) – the passage text is all there is; ``read_chunks`` likewise.
 - ``close()`` — release stores and the extractor's worker process.
 """
 
@@ -48,6 +55,7 @@ from app.core.library import ExtractionError
 from app.core.progress import CancelToken
 from app.services.audit_fields import outcome_of, record_policy_violation
 from app.services.indexing import IndexService, RunStats
+from app.services.shared_search import SharedSearch
 
 OUTSIDE_ROOTS = "outside_allowed_roots"
 
@@ -70,8 +78,11 @@ class LibraryService:
     def __init__(self, indexing: IndexService, retrieval: Retrieval | None = None,
                  closers: Sequence[Callable[[], None]] = (),
                  watcher_factory: Callable[[Sequence[Path]], Watcher] | None = None, *,
-                 audit: AuditTrail | None = None) -> None:
+                 audit: AuditTrail | None = None, shared: SharedSearch | None = None) -> None:
         self.indexing = indexing
+        self.shared = shared
+        self.last_notice = ""
+        self._shared_paths: set[str] = set()
         self._audit = audit
         self.retrieval = retrieval
         self._closers = list(closers)
@@ -138,6 +149,26 @@ class LibraryService:
         return self.indexing.last_run
 
     def search(self, query: str, k: int = 10, paths: Sequence[str] | None = None) -> list[Hit]:
+        local = self._local_search(query, k, paths)
+        if self.shared is None or paths is not None:
+            self.last_notice = ""
+            return local
+        result = self.shared.fuse(query, local, k)
+        self.last_notice = result.notice
+        self._shared_paths.update(h.chunk.path for h in result.hits if h.chunk.is_shared)
+        return result.hits
+
+    def is_shared_path(self, path: str) -> bool:
+        """True for the path of a departmental passage found by `search` (no local file to open)."""
+        return str(path) in self._shared_paths
+
+    def _refuse_shared(self, path: str) -> None:
+        if self.is_shared_path(path):
+            raise AktenlotseError(
+                "Diese Textstelle stammt aus dem Fachbereichswissen im Rechenzentrum; sie kann nicht als Datei "
+                "geöffnet werden. Angezeigt wird die veröffentlichte Textstelle.", str(path))
+
+    def _local_search(self, query: str, k: int, paths: Sequence[str] | None) -> list[Hit]:
         if self.retrieval is not None:
             return self.retrieval.search(query, k=k, paths=paths)
         lexical = self.indexing.lexical
@@ -159,6 +190,7 @@ class LibraryService:
     def read_chunks(self, path: str) -> list[Chunk]:
         """Chunks of any readable file inside the allowed roots: the stored ones if it is indexed and unchanged,
         otherwise read now through the sandboxed extractor (nothing is stored). For picked case documents."""
+        self._refuse_shared(path)
         real = str(self.check_folders([path])[0])  # PolicyViolation outside the allowed roots
         stored = self.chunks(real)
         record = self.indexing.manifest.get(real)
@@ -180,6 +212,7 @@ class LibraryService:
         return [c if c.path == real else replace(c, path=real) for c in self.indexing.chunker(doc, doc_id_for(real))]
 
     def document_text(self, path: str) -> str:
+        self._refuse_shared(path)
         record = self.indexing.manifest.get(str(path))
         if record is None or record.status is not FileStatus.INDEXED:
             raise AktenlotseError("Diese Datei ist nicht (mehr) in der Dokumentenbibliothek.", str(path))

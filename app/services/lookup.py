@@ -120,6 +120,12 @@ class LookupService:
     def document_text(self, path: str) -> str:
         return self._library.document_text(path)
 
+    @property
+    def search_notice(self) -> str:
+        """German notice of the latest search ("" if none), e.g. departmental knowledge (Fachbereich) was not
+        reachable and only the caseworker's own documents were searched (`LibraryService.last_notice`)."""
+        return str(getattr(self._library, "last_notice", "") or "")
+
     def ask(self, question: str, scope: Scope | None = None, cancel: CancelToken | None = None
             ) -> Generator[object, None, LookupAnswer]:
         trace = AiRequest(self._audit, "lookup", self._models, content={"question": question.strip()})
@@ -152,7 +158,7 @@ class LookupService:
         messages = build_messages(question, sources, self._system_prompt)
         yield Progress(1, 2, "Antwort wird formuliert …")
         pieces: list[str] = []
-        for piece in self._models.chat(messages, params, cancel):  # Cancelled propagates: a normal outcome
+        for piece in self._models.chat(messages, params, cancel, trace=trace):  # Cancelled: a normal outcome
             pieces.append(piece)
             yield piece
         answer.text = "".join(pieces).strip()
@@ -186,12 +192,19 @@ class LookupService:
     def _fitting(self, hits: list[Hit]) -> list[Hit]:
         s = self.settings
         with_cosine = [h for h in hits if "cosine" in h.details]
+        floor = 2.0
         if with_cosine:
             best = max(h.details["cosine"] for h in with_cosine)
             floor = max(s.min_similarity, best - s.relative_window)
-            return [h for h in with_cosine if h.details["cosine"] >= floor]
-        # No vectors for these passages yet (lexical search only): require most of the question's words.
-        return [h for h in hits if h.mode is SearchMode.LEXICAL and h.details.get("coverage", 0.0) >= s.min_coverage]
+
+        def fits(h: Hit) -> bool:
+            if "cosine" in h.details:
+                return h.details["cosine"] >= floor
+            # No vector for this passage yet (lexical search only): require most of the question's words. With
+            # shared knowledge configured, such local hits stand beside shared ones that do have a cosine.
+            return h.mode is SearchMode.LEXICAL and h.details.get("coverage", 0.0) >= s.min_coverage
+
+        return [h for h in hits if fits(h)]
 
     def _scope_paths(self, scope: Scope) -> list[str] | None:
         if scope.kind is ScopeKind.ALL:

@@ -1,14 +1,28 @@
-"""Owns the model's lifecycle (lädt / bereit / Fehler) and the "Modell testen" use case."""
+"""Owns the model's lifecycle (lädt / bereit / Fehler), every chat call of the features and "Modell testen".
+
+With a remote model (data centre) every chat call is pseudonymised when the policy says so (names, addresses,
+dates of birth, IBAN, phone numbers, e-mail addresses and file numbers become placeholders before the text leaves
+the PC; the answer is restored while it streams – `app.services.pseudonymised_chat`), and the run's audit record
+gets the endpoint, whether it was pseudonymised and how many identifiers of each kind were masked (numbers only).
+Where the policy allows a local fallback, an unreachable data centre (before the first piece of an answer, or at
+load) switches to the local model; listeners of `add_backend_listener` hear "local-fallback".
+"""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import PurePath
 
 from app.core.audit import AuditTrail
-from app.core.errors import AktenlotseError, Cancelled, ModelError, ModelNotReady
+from app.core.errors import (
+    AktenlotseError,
+    Cancelled,
+    ModelError,
+    ModelNotReady,
+    RemoteUnavailable,
+)
 from app.core.llm import (
     ChatMessage,
     GenerationParams,
@@ -18,6 +32,7 @@ from app.core.llm import (
 )
 from app.core.progress import CancelToken, Progress
 from app.services.audit_fields import AiRequest, model_fields, new_request_id
+from app.services.pseudonymised_chat import Masking
 
 SYSTEM_PROMPT_TEST = (
     "Du bist Aktenlotse, ein Assistent für Sachbearbeiterinnen und Sachbearbeiter in der deutschen "
@@ -25,6 +40,13 @@ SYSTEM_PROMPT_TEST = (
 )
 
 StateListener = Callable[[ModelState], None]
+BackendListener = Callable[[str], None]
+
+# `active_backend` values
+BACKEND_LOCAL = "local"
+BACKEND_REMOTE = "remote"
+BACKEND_FALLBACK = "local-fallback"
+FALLBACK_NOTICE_DE = "Rechenzentrum nicht erreichbar – lokales Modell in Verwendung"
 
 
 class ModelService:
@@ -37,18 +59,32 @@ class ModelService:
         *,
         preflight: Callable[[], str] | None = None,
         audit: AuditTrail | None = None,
+        pseudonymise: bool = True,
+        fallback: LanguageModel | None = None,
     ) -> None:
         """`preflight` runs on the loading thread before the model loads: the checksum check, returning the
         verified SHA-256 (kept in `verified_sha256`) or raising a ModelError. `audit` records `model_loaded` /
-        `model_load_failed` and the "Modell testen" requests (`ai_request`, feature "model_test")."""
+        `model_load_failed` and the "Modell testen" requests (`ai_request`, feature "model_test").
+
+        For a remote `model` only: `pseudonymise` (policy `remote_pseudonymise`) masks every chat call;
+        `fallback` (a local model, given only when the policy's `remote_fallback_local` allows it) answers when
+        the data centre is unreachable (its own `load` checks its checksum; a `verified_sha256` attribute of it is
+        reported while it answers)."""
         self._preflight = preflight
         self._audit = audit
-        self.verified_sha256: str | None = None
+        self._verified_sha256: str | None = None
         if model is None and unavailable_reason is None:
             unavailable_reason = ModelError("Es ist kein Sprachmodell eingerichtet.")
         self._model = model
+        self._pseudonymise = pseudonymise
+        self._fallback = fallback
+        self._fallback_loaded = False
+        self._fallback_lock = threading.Lock()
+        self._remote_loaded = False  # False after a load that fell back: the remote model was never loaded
+        self._active = BACKEND_REMOTE if model is not None and model.is_remote else BACKEND_LOCAL
         self._lock = threading.Lock()
         self._listeners: list[StateListener] = []
+        self._backend_listeners: list[BackendListener] = []
         self._error: AktenlotseError | None = unavailable_reason
         self._state = ModelState.ERROR if model is None else ModelState.NOT_LOADED
 
@@ -63,14 +99,55 @@ class ModelService:
 
     @property
     def model(self) -> LanguageModel | None:
+        """The model answering now: the local fallback while it is in use, else the configured model."""
+        if self._active == BACKEND_FALLBACK and self._fallback is not None:
+            return self._fallback
+        return self._model
+
+    @property
+    def verified_sha256(self) -> str | None:
+        """The SHA-256 the preflight verified, of the model answering now."""
+        if self._active == BACKEND_FALLBACK and self._fallback is not None:
+            return getattr(self._fallback, "verified_sha256", None) or None
+        return self._verified_sha256
+
+    @verified_sha256.setter
+    def verified_sha256(self, value: str | None) -> None:
+        self._verified_sha256 = value
+
+    @property
+    def configured_model(self) -> LanguageModel | None:
         return self._model
 
     @property
     def info(self) -> ModelInfo | None:
-        return self._model.info if self._model is not None else None
+        model = self.model
+        return model.info if model is not None else None
+
+    @property
+    def active_backend(self) -> str:
+        """"remote", "local-fallback" (data centre unreachable, the local model answers) or "local"."""
+        return self._active
+
+    @property
+    def pseudonymises(self) -> bool:
+        """Whether chat calls are masked now (a remote model answers and the policy asks for it)."""
+        return self._pseudonymise and self._active == BACKEND_REMOTE
 
     def add_listener(self, listener: StateListener) -> None:
         self._listeners.append(listener)
+
+    def add_backend_listener(self, listener: BackendListener) -> None:
+        """`listener(active_backend)` whenever the answering backend changes (from the thread that changes it);
+        on "local-fallback" the UI says `FALLBACK_NOTICE_DE`."""
+        self._backend_listeners.append(listener)
+
+    def _set_backend(self, backend: str) -> None:
+        with self._lock:
+            changed, self._active = self._active != backend, backend
+        if changed:
+            for listener in list(self._backend_listeners):
+                listener(backend)
 
     def _set_state(self, state: ModelState, error: AktenlotseError | None = None) -> None:
         with self._lock:
@@ -94,7 +171,20 @@ class ModelService:
             yield Progress(1, 2, "Sprachmodell wird geladen …")
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            self._model.load()
+            unreachable = False
+            try:
+                self._model.load()
+                self._remote_loaded = self._model.is_remote
+            except RemoteUnavailable:
+                if not self._model.is_remote or self._fallback is None:
+                    raise
+                unreachable = True  # the policy allows the local model: load it instead
+            if unreachable:
+                yield Progress(1, 2, "Rechenzentrum nicht erreichbar – lokales Sprachmodell wird geladen …")
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
+                self._load_fallback()
+                self._set_backend(BACKEND_FALLBACK)
         except Cancelled:
             self._set_state(ModelState.NOT_LOADED)
             raise
@@ -121,19 +211,95 @@ class ModelService:
     def test_prompt(
         self, prompt: str, cancel: CancelToken, params: GenerationParams | None = None
     ) -> Iterator[str]:
-        """Stream the model's answer to a free prompt (the "Modell testen" box)."""
+        """Stream the model's answer to a free prompt (the "Modell testen" box) – pseudonymised like any feature."""
         if self._model is None or self._state is not ModelState.READY:
             raise self._error if self._state is ModelState.ERROR and self._error else ModelNotReady()
         messages = [ChatMessage("system", SYSTEM_PROMPT_TEST), ChatMessage("user", prompt)]
         trace = AiRequest(self._audit, "model_test", self, content={"prompt": prompt})
         trace.request_id, trace.params = new_request_id(), params or GenerationParams(max_tokens=256)
-        yield from trace.run(self._model.stream_chat(messages, trace.params, cancel))
+        yield from trace.run(self.chat(messages, trace.params, cancel, trace=trace))
 
-    def chat(self, messages: list[ChatMessage], params: GenerationParams, cancel: CancelToken) -> Iterator[str]:
-        """Stream the model's reply to prepared messages (the features' own prompts); ModelNotReady before load."""
+    def chat(self, messages: Sequence[ChatMessage], params: GenerationParams, cancel: CancelToken, *,
+             trace: AiRequest | None = None, known_names: Sequence[str] = ()) -> Iterator[str]:
+        """Stream the model's reply to prepared messages (the features' own prompts); ModelNotReady before load.
+
+        A local model gets the messages as they are. A remote one gets them pseudonymised (policy) with the run's
+        `Masking` – kept on `trace`, so every call of one run shares one mapping – and the reply is restored while
+        it streams; `known_names` (e.g. a letter's recipient) are masked wherever they occur. `trace.extra` gets
+        "remote" (the endpoint), "pseudonymised" and "masked" (counts per kind), and "fallback": "local" when the
+        data centre was unreachable before the first piece and the local fallback answered instead."""
         if self._model is None or self._state is not ModelState.READY:
             raise self._error if self._state is ModelState.ERROR and self._error else ModelNotReady()
-        yield from self._model.stream_chat(messages, params, cancel)
+        model = self._model
+        if not model.is_remote:
+            yield from model.stream_chat(messages, params, cancel)
+            return
+        if self._fallback is not None and (not self._remote_loaded or (
+                trace is not None and trace.extra.get("fallback") == "local")):
+            # the remote model never loaded, or this run already fell back: stay local for the whole run
+            yield from self._fallback_chat(messages, params, cancel, trace)
+            return
+        extra: dict[str, object] = trace.extra if trace is not None else {}
+        extra["remote"] = model.endpoint
+        masking: Masking | None = None
+        if self._pseudonymise:
+            masking = trace.masking if trace is not None else None
+            if masking is None:
+                masking = Masking(known_names)
+                if trace is not None:
+                    trace.masking = masking
+            else:
+                masking.add_known_names(known_names)
+            sent = masking.mask_messages(messages)
+            extra["pseudonymised"] = True
+            extra["masked"] = masking.counts()
+        else:
+            sent = list(messages)
+            extra["pseudonymised"] = False
+        received = False
+
+        def remote_pieces() -> Iterator[str]:
+            nonlocal received
+            stream = model.stream_chat(sent, params, cancel)
+            try:
+                for piece in stream:
+                    received = True
+                    yield piece
+            finally:
+                _close(stream)
+
+        pieces = remote_pieces() if masking is None else masking.restore_stream(remote_pieces())
+        unreachable = False
+        try:
+            yield from pieces
+        except RemoteUnavailable:
+            if received or self._fallback is None:
+                raise  # part of the answer is out already (or no fallback allowed): never switch models
+            unreachable = True
+        finally:
+            _close(pieces)
+        if unreachable:
+            yield from self._fallback_chat(messages, params, cancel, trace)
+            return
+        self._set_backend(BACKEND_REMOTE)
+
+    def _fallback_chat(self, messages: Sequence[ChatMessage], params: GenerationParams, cancel: CancelToken,
+                       trace: AiRequest | None) -> Iterator[str]:
+        """The local fallback answers: the original messages, unmasked – nothing leaves the PC."""
+        assert self._fallback is not None
+        self._load_fallback()
+        if trace is not None:
+            trace.extra["fallback"] = "local"
+        self._set_backend(BACKEND_FALLBACK)
+        yield from self._fallback.stream_chat(messages, params, cancel)
+
+    def _load_fallback(self) -> None:
+        """Load the local fallback model once (blocking)."""
+        assert self._fallback is not None
+        with self._fallback_lock:
+            if not self._fallback_loaded:
+                self._fallback.load()
+                self._fallback_loaded = True
 
     def _record_loaded(self, seconds: float) -> None:
         if self._audit is None or self._model is None:
@@ -141,6 +307,10 @@ class ModelService:
         known = model_fields(self)
         fields: dict[str, object] = {"model": known["model"], "file": PurePath(self.info.path).name if self.info else "",
                                      "sha256": known["model_sha256"], "backend": known["backend"]}
+        if self._model.is_remote:
+            fields["remote"] = self._model.endpoint
+            if self._active == BACKEND_FALLBACK:
+                fields["fallback"] = "local"
         if self.context_length:
             fields["n_ctx"] = self.context_length
         fields["seconds"] = round(seconds, 3)
@@ -154,9 +324,18 @@ class ModelService:
     @property
     def context_length(self) -> int:
         """Tokens the loaded model accepts (prompt + answer); 0 when unknown."""
-        n_ctx = getattr(self._model, "n_ctx", 0) if self._model is not None else 0
+        model = self.model
+        n_ctx = getattr(model, "n_ctx", 0) if model is not None else 0
         return int(n_ctx or (self.info.context_length if self.info else 0) or 0)
 
     def close(self) -> None:
         if self._model is not None:
             self._model.close()
+        if self._fallback is not None and self._fallback_loaded:
+            self._fallback.close()
+
+
+def _close(iterator: object) -> None:
+    close = getattr(iterator, "close", None)
+    if close is not None:
+        close()

@@ -3,6 +3,9 @@
 The expansion is an extra query for retrieval (see `RetrievalService(expander=…)`), never shown as an answer.
 Its text is untrusted model output: it is reduced to a short list of plain words (no markup, no § references, no
 file numbers), capped in length, and only ever used as search terms.
+
+With a remote model the question is pseudonymised before it is sent (policy ``remote_pseudonymise``, on by
+default) and the reply restored – the same masking as every other model call (`app.services.pseudonymised_chat`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from pathlib import Path
 
 from app.core.llm import ChatMessage, GenerationParams, LanguageModel
 from app.core.progress import CancelToken
+from app.services.pseudonymised_chat import Masking
 
 DEFAULT_PARAMS = GenerationParams(max_tokens=48, temperature=0.0, top_p=1.0, seed=0, stop=("\n\n",))
 MAX_TERMS = 12
@@ -67,8 +71,9 @@ class QueryExpander:
     """
 
     def __init__(self, model: LanguageModel, params: GenerationParams | None = None, *, prompt: str | None = None,
-                 cache_size: int = 256, passage: bool = False) -> None:
+                 cache_size: int = 256, passage: bool = False, pseudonymise: bool = True) -> None:
         self._model = model
+        self._pseudonymise = pseudonymise  # only for a remote model: a local one sees the question as it is
         self._params = params or DEFAULT_PARAMS
         self._prompt = prompt if prompt is not None else load_prompt()
         self._cache: OrderedDict[str, str] = OrderedDict()
@@ -87,10 +92,21 @@ class QueryExpander:
         cancel = cancel or CancelToken()
         messages = [ChatMessage("system", self._prompt), ChatMessage("user", f'"{" ".join(query.split())}"')]
         pieces: list[str] = []
-        for piece in self._model.stream_chat(messages, self._params, cancel):
-            pieces.append(piece)
-            if sum(map(len, pieces)) > 4 * MAX_CHARS:  # runaway output: enough
-                break
+        if self._pseudonymise and getattr(self._model, "is_remote", False):
+            masking = Masking()
+            stream = masking.restore_stream(self._model.stream_chat(masking.mask_messages(messages), self._params,
+                                                                    cancel))
+        else:
+            stream = self._model.stream_chat(messages, self._params, cancel)
+        try:
+            for piece in stream:
+                pieces.append(piece)
+                if sum(map(len, pieces)) > 4 * MAX_CHARS:  # runaway output: enough
+                    break
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
         cancel.raise_if_cancelled()
         text = "".join(pieces).strip()
         result = sanitise_passage(text) if self._passage else sanitise_expansion(text, query)

@@ -165,7 +165,7 @@ class SummarizeService:
             notes: list[str] = []
             for i, batch in enumerate(batches, 1):
                 yield Progress(i - 1, total_steps, f"Teil {i} von {len(batches)} wird zusammengefasst …")
-                text = "".join(self._chat(self._map_messages(batch, request), self.settings.map_tokens, cancel))
+                text = "".join(self._chat(self._map_messages(batch, request), self.settings.map_tokens, cancel, trace))
                 notes.append(_clean_notes(text))
                 summary.map_steps += 1
                 trace.extra["map_steps"] = summary.map_steps
@@ -187,7 +187,8 @@ class SummarizeService:
                     done = summary.map_steps + summary.reduce_steps
                     yield Progress(done, max(total_steps, done + len(groups) - j + 2),
                                    f"Zwischenergebnisse werden zusammengeführt ({j} von {len(groups)}) …")
-                    text = "".join(self._chat(self._merge_messages(group, request), self.settings.map_tokens, cancel))
+                    text = "".join(self._chat(self._merge_messages(group, request), self.settings.map_tokens,
+                                             cancel, trace))
                     merged.append(_clean_notes(text))
                     summary.reduce_steps += 1
                     trace.extra["reduce_steps"] = summary.reduce_steps
@@ -197,7 +198,7 @@ class SummarizeService:
         done = summary.map_steps + summary.reduce_steps
         yield Progress(done, done + 1, "Die Zusammenfassung wird geschrieben …")
         pieces: list[str] = []
-        for piece in self._chat(self._final_messages(material, kind, request), params.max_tokens, cancel):
+        for piece in self._chat(self._final_messages(material, kind, request), params.max_tokens, cancel, trace):
             pieces.append(piece)
             yield piece
         if kind == "notes":
@@ -214,8 +215,10 @@ class SummarizeService:
         return summary
 
     # -- steps ----------------------------------------------------------------------------------------------------
-    def _chat(self, messages: list[ChatMessage], max_tokens: int, cancel: CancelToken) -> Iterator[str]:
-        return self._models.chat(messages, self._params(max_tokens), cancel)
+    def _chat(self, messages: list[ChatMessage], max_tokens: int, cancel: CancelToken, trace: AiRequest
+              ) -> Iterator[str]:
+        """One model call of the run; `trace` carries the run's one pseudonymisation mapping for a remote model."""
+        return self._models.chat(messages, self._params(max_tokens), cancel, trace=trace)
 
     def _params(self, max_tokens: int) -> GenerationParams:
         s = self.settings

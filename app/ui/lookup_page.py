@@ -13,12 +13,18 @@ import time
 from collections import Counter
 from itertools import pairwise
 
-from PySide6.QtCore import QEvent, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
+    QFont,
+    QFontMetrics,
     QGuiApplication,
+    QIcon,
     QKeySequence,
+    QPainter,
+    QPen,
+    QPixmap,
     QShortcut,
     QTextCharFormat,
     QTextCursor,
@@ -33,6 +39,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
+    QStyledItemDelegate,
     QTextBrowser,
     QToolTip,
     QVBoxLayout,
@@ -66,6 +73,8 @@ from app.ui.style import (
     FACT_BG,
     FACT_LINE,
     FLAG_BG,
+    INFO_BG,
+    INFO_INK,
     MUTED,
 )
 from app.ui.task_runner import Task, TaskRunner
@@ -73,6 +82,43 @@ from app.ui.task_runner import Task, TaskRunner
 PREVIEW_CHARS = 200
 CANCELLED_MARK = "(abgebrochen)"
 NO_FLAGS_TEXT = "Keine Auffälligkeiten gefunden – bitte trotzdem an den Quellen prüfen."
+SHARED_TAG = "Fachbereich"
+
+
+def shared_origin_de(collection: str) -> str:
+    """How a departmental source is described in tooltips and to screen readers."""
+    return f"Fachbereichswissen aus der Sammlung „{collection}“ (Rechenzentrum)"
+
+
+class _TopTagDelegate(QStyledItemDelegate):
+    """Puts an item's tag icon beside its first line (not centred beside a long passage preview)."""
+
+    def initStyleOption(self, option, index) -> None:
+        super().initStyleOption(option, index)
+        option.decorationAlignment = Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft
+
+
+def tag_icon(text: str, font: QFont, size: QSize) -> QIcon:
+    """A small badge ("Fachbereich") drawn as an icon: dark blue text on light blue, framed – the visual tag of a
+    departmental source in the source list (the text and the accessible name say it too)."""
+    ratio = 2.0
+    pixmap = QPixmap(int(size.width() * ratio), int(size.height() * ratio))
+    pixmap.setDevicePixelRatio(ratio)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    rect = QRectF(0.5, 0.5, size.width() - 1, size.height() - 1)
+    painter.setPen(QPen(QColor(INFO_INK), 1))
+    painter.setBrush(QColor(INFO_BG))
+    painter.drawRoundedRect(rect, 4, 4)
+    badge_font = QFont(font)
+    badge_font.setBold(True)
+    badge_font.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
+    painter.setFont(badge_font)
+    painter.setPen(QColor(INFO_INK))
+    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+    painter.end()
+    return QIcon(pixmap)
 SCOPE_ALL, SCOPE_FOLDER, SCOPE_DOCUMENTS = 0, 1, 2
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 
@@ -358,11 +404,19 @@ class LookupPage(QWidget):
         self.sources_list.setAccessibleName(tr("Quellen"))
         self.sources_list.setAccessibleDescription(tr("Gefundene Textstellen. Eingabetaste oder Doppelklick zeigt die Stelle im Dokument."))
         self.sources_list.itemActivated.connect(self._on_source_activated)
+        self.sources_list.setItemDelegate(_TopTagDelegate(self.sources_list))
         self.sources_label.setBuddy(self.sources_list)
         self.sources_hint = QLabel(tr("Hier erscheinen die Textstellen, auf die sich die Antwort stützt."))
         self.sources_hint.setObjectName("sourcesHint")
         self.sources_hint.setProperty("role", "muted")
         self.sources_hint.setWordWrap(True)
+
+        self.search_notice = QLabel()
+        self.search_notice.setObjectName("lookupSearchNotice")
+        self.search_notice.setProperty("role", "warning")
+        self.search_notice.setTextFormat(Qt.TextFormat.PlainText)  # may quote a server's message
+        self.search_notice.setWordWrap(True)
+        self.search_notice.setVisible(False)
 
         self.run_status = QLabel()
         self.run_status.setObjectName("lookupStatus")
@@ -436,6 +490,7 @@ class LookupPage(QWidget):
         layout.addLayout(buttons)
         layout.addSpacing(4)
         layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.search_notice)
         layout.addWidget(self.run_status)
 
         self.setTabOrder(self.question_edit, self.scope_combo)
@@ -521,6 +576,7 @@ class LookupPage(QWidget):
         self.sources_list.clear()
         self.sources_hint.setText(tr("Passende Textstellen werden gesucht …"))
         self.sources_hint.setVisible(True)
+        self.set_search_notice("")
         self.run_status.setText(tr("Passende Textstellen werden gesucht …"))
         self._started_at = time.monotonic()
         scope = self._scope
@@ -543,6 +599,8 @@ class LookupPage(QWidget):
 
     def _on_item(self, item: object) -> None:
         if isinstance(item, SourcesFound):
+            # the search has run (on the worker thread): e.g. departmental knowledge could not be reached
+            self.set_search_notice(str(getattr(self.lookup, "search_notice", "") or ""))
             self._sources = tuple(item.sources)
             self._fill_sources(self._sources, cited=None)
             if self._sources:
@@ -656,11 +714,37 @@ class LookupPage(QWidget):
                 f"{mark}[{source.number}] {location} – {state}\n{_shorten(source.passage, PREVIEW_CHARS)}"
             )
             item.setData(Qt.ItemDataRole.UserRole, source.number)
-            item.setData(Qt.ItemDataRole.AccessibleTextRole, f"Quelle {source.number}, {state}: {location}")
-            item.setToolTip(f"<p>{html.escape(source.path)}</p>")
+            if source.chunk.is_shared:  # location_de() starts with "Fachbereich „…“:" – plus tooltip, colour, name
+                origin = tr(shared_origin_de(source.chunk.collection))
+                item.setData(Qt.ItemDataRole.AccessibleTextRole,
+                             f"Quelle {source.number}, {state}, {origin}: {location}")
+                item.setToolTip(f"<p><b>{html.escape(origin)}</b></p><p>{html.escape(source.path)}</p>")
+                item.setIcon(self._shared_tag())
+            else:
+                item.setData(Qt.ItemDataRole.AccessibleTextRole, f"Quelle {source.number}, {state}: {location}")
+                item.setToolTip(f"<p>{html.escape(source.path)}</p>")
             if cited is not None and source.number not in cited:
                 item.setForeground(QBrush(QColor(MUTED)))
             self.sources_list.addItem(item)
+
+    def _shared_tag(self) -> QIcon:
+        font = self.sources_list.font()
+        bold = QFont(font)
+        bold.setBold(True)
+        bold.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
+        size = QSize(QFontMetrics(bold).horizontalAdvance(tr(SHARED_TAG)) + 12, QFontMetrics(bold).height() + 4)
+        if self.sources_list.iconSize() != size:
+            self.sources_list.setIconSize(size)
+        return tag_icon(tr(SHARED_TAG), font, size)
+
+    def set_search_notice(self, text: str) -> None:
+        """Show (or, with "", hide) a German notice about the search, e.g. departmental knowledge unreachable."""
+        self.search_notice.setText(text)
+        self.search_notice.setAccessibleName(text)
+        self.search_notice.setVisible(bool(text))
+
+    def search_notice_text(self) -> str:
+        return self.search_notice.text() if not self.search_notice.isHidden() else ""
 
     def source_item(self, number: int) -> QListWidgetItem | None:
         for row in range(self.sources_list.count()):

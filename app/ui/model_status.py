@@ -5,10 +5,11 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from app.config import EffectiveConfig
-from app.core.errors import AktenlotseError
+from app.core.endpoints import parse_endpoint
+from app.core.errors import AktenlotseError, RemoteConfigError
 from app.core.llm import ModelInfo, ModelState
 from app.core.models import ModelSelection
-from app.services.model_service import ModelService
+from app.services.model_service import BACKEND_FALLBACK, ModelService
 from app.ui.i18n import tr
 
 
@@ -18,6 +19,8 @@ class ModelStatus(QObject):
 
     state_changed = Signal(object)  # ModelState, in the GUI thread
     _state_reported = Signal(object)  # ModelState, from any thread
+    backend_changed = Signal(str)  # ModelService.active_backend, in the GUI thread
+    _backend_reported = Signal(str)  # from any thread
 
     def __init__(
         self,
@@ -33,12 +36,20 @@ class ModelStatus(QObject):
         self._state = service.state
         self._state_reported.connect(self._on_state_reported)
         service.add_listener(self._listener)
+        self._backend_reported.connect(self.backend_changed)
+        service.add_backend_listener(self._backend_listener)
 
     # -- any thread ---------------------------------------------------------------------
     def _listener(self, state: ModelState) -> None:
         try:
             self._state_reported.emit(state)
         except RuntimeError:  # the window is gone while the service still reports; nothing to update
+            pass
+
+    def _backend_listener(self, backend: str) -> None:
+        try:
+            self._backend_reported.emit(backend)
+        except RuntimeError:
             pass
 
     # -- GUI thread ---------------------------------------------------------------------
@@ -72,11 +83,44 @@ class ModelStatus(QObject):
 
     @property
     def remote_endpoints(self) -> list[str]:
-        """Where AI requests go when they leave the machine; empty while everything runs locally."""
-        model = self.service.model
-        if model is not None and model.is_remote:
-            return [model.backend_name]
-        return []
+        """Every remote endpoint the policy configures, named, with what it is for and whether it is in use;
+        empty while everything runs on this PC."""
+        endpoints: list[str] = []
+        configured = self.service.configured_model
+        if configured is not None and configured.is_remote:
+            where = _display(configured.endpoint, "Sprachmodell")
+            if self.service.active_backend == BACKEND_FALLBACK:
+                endpoints.append(tr("Sprachmodell {where} nicht erreichbar – lokales Modell in Verwendung").format(
+                    where=where))
+            else:
+                endpoints.append(tr("Sprachmodell {where}").format(where=where))
+        s = self.config.settings
+        if s.shared_knowledge_url and s.shared_collections:
+            endpoints.append(tr("Fachbereichswissen {where} ({collections})").format(
+                where=_display(s.shared_knowledge_url, "Fachbereichswissen"),
+                collections=", ".join(s.shared_collections)))
+        return endpoints
+
+    @property
+    def remote_details(self) -> str:
+        """The tooltip: what goes where, and whether it is pseudonymised."""
+        lines: list[str] = []
+        configured = self.service.configured_model
+        if configured is not None and configured.is_remote:
+            if self.service.active_backend == BACKEND_FALLBACK:
+                lines.append(tr("Das Rechenzentrum ist nicht erreichbar; das Sprachmodell auf diesem Rechner "
+                                "antwortet. Nichts verlässt den Rechner."))
+            else:
+                lines.append(tr("Fragen und Textstellen gehen an das Sprachmodell im Rechenzentrum ({url}).").format(
+                    url=configured.endpoint))
+                lines.append(tr("Namen, Anschriften, Geburtsdaten, IBAN, Telefonnummern, E-Mail-Adressen und "
+                                "Aktenzeichen werden vorher durch Platzhalter ersetzt.") if self.service.pseudonymises
+                             else tr("Die Texte werden NICHT pseudonymisiert (Richtlinie)."))
+        s = self.config.settings
+        if s.shared_knowledge_url and s.shared_collections:
+            lines.append(tr("Das Fachbereichswissen wird auf {url} durchsucht; dorthin geht nur der Suchvektor "
+                            "der Frage, keine eigene Datei.").format(url=s.shared_knowledge_url))
+        return "\n".join(lines)
 
     def block_reason(self) -> str | None:
         """German reason why features that need the model are off, or None when they can be used."""
@@ -90,3 +134,11 @@ class ModelStatus(QObject):
             error = self.service.error
             return error.user_message if error is not None else tr("Das Sprachmodell ist nicht verfügbar.")
         return tr("Das Sprachmodell ist noch nicht geladen.")
+
+
+def _display(url: str, purpose: str) -> str:
+    """"llm.rz.example.de:443" for the status bar; the URL as given if the policy's value cannot be parsed."""
+    try:
+        return parse_endpoint(url, purpose).display
+    except RemoteConfigError:
+        return url

@@ -46,14 +46,12 @@ class ModelTestBox(QWidget):
 
         heading = QLabel(tr("Modell testen"))
         heading.setProperty("role", "heading")
-        intro = QLabel(
-            tr(
-                "Stellen Sie dem Sprachmodell eine freie Frage, um zu prüfen, ob es auf diesem Rechner arbeitet. "
-                "Ihre Eingabe verlässt den Rechner nicht. Die Antwort ist ein unverbindlicher KI-Vorschlag."
-            )
-        )
+        self.intro = intro = QLabel()
+        intro.setObjectName("modelTestIntro")
         intro.setWordWrap(True)
         intro.setProperty("role", "muted")
+        self._say_where()
+        status.backend_changed.connect(self._say_where)
 
         self.prompt_label = QLabel(tr("&Frage an das Modell:"))
         self.prompt_edit = QPlainTextEdit()
@@ -141,6 +139,20 @@ class ModelTestBox(QWidget):
         escape.activated.connect(self.cancel)
         status.state_changed.connect(self._on_state_changed)
         self._update_controls()
+
+    def _say_where(self, *_: object) -> None:
+        """Where the question goes: this PC, or the data centre (pseudonymised or not) – never a false promise."""
+        model = self._service.model
+        if model is not None and model.is_remote:
+            where = tr("Ihre Eingabe geht an das Sprachmodell im Rechenzentrum ({url}){how}.").format(
+                url=model.endpoint,
+                how=tr(", Namen und Kennungen darin durch Platzhalter ersetzt") if self._service.pseudonymises
+                else "")
+            text = tr("Stellen Sie dem Sprachmodell eine freie Frage, um zu prüfen, ob es arbeitet. ") + where
+        else:
+            text = tr("Stellen Sie dem Sprachmodell eine freie Frage, um zu prüfen, ob es auf diesem Rechner "
+                      "arbeitet. Ihre Eingabe verlässt den Rechner nicht.")
+        self.intro.setText(text + " " + tr("Die Antwort ist ein unverbindlicher KI-Vorschlag."))
 
     # -- actions --------------------------------------------------------------------------
     @property

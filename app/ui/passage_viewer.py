@@ -25,11 +25,13 @@ from app.core.errors import AktenlotseError
 from app.core.lookup import Source
 from app.ui.i18n import tr
 from app.ui.lookup_facade import LookupFacade
-from app.ui.style import HIGHLIGHT_BG, STYLE_SHEET
+from app.ui.style import HIGHLIGHT_BG, INFO_BG, INFO_INK, STYLE_SHEET
 from app.ui.task_runner import Task, TaskRunner, wrap_exception
 
 CHANGED_TEXT = "Die Datei wurde seit der Indexierung geändert – angezeigt wird die gespeicherte Textstelle."
 MOVED_TEXT = "Die Datei wurde seit der Indexierung geändert – die Textstelle steht jetzt an anderer Position."
+SHARED_TEXT = ("Fachbereichswissen aus der Sammlung „{collection}“ (Rechenzentrum): angezeigt wird die "
+               "veröffentlichte Textstelle. Das Dokument liegt nicht auf diesem Rechner und kann nicht geöffnet werden.")
 
 
 def find_passage(document: str, passage: str, start: int, end: int) -> tuple[int, int] | None:
@@ -50,7 +52,8 @@ def find_passage(document: str, passage: str, start: int, end: int) -> tuple[int
 class PassageViewer(QDialog):
     """`PassageViewer(source, lookup, runner)`: loads `lookup.document_text(source.path)` on the runner.
 
-    `loaded` is emitted once the text (or the fallback: the stored passage alone) is shown.
+    `loaded` is emitted once the text (or the fallback: the stored passage alone) is shown. A departmental source
+    (`source.chunk.is_shared`) is shown as its passage alone with its origin; nothing is loaded or opened locally.
     """
 
     loaded = Signal()
@@ -71,7 +74,11 @@ class PassageViewer(QDialog):
         self._task: Task | None = None
         self._range: tuple[int, int] | None = None
         self._is_loaded = False
+        chunk = source.chunk
         title = tr("Quelle [{n}] – {file}").format(n=source.number, file=source.file_name)
+        if chunk.is_shared:
+            title = tr("Quelle [{n}] – Fachbereich „{collection}“ – {file}").format(
+                n=source.number, collection=chunk.collection, file=source.file_name)
         self.setWindowTitle(title)
         self.setAccessibleName(title)
         self.resize(860, 640)
@@ -83,13 +90,16 @@ class PassageViewer(QDialog):
         facts.setHorizontalSpacing(14)
         facts.setVerticalSpacing(4)
         self.fact_labels: dict[str, QLabel] = {}
-        chunk = source.chunk
-        for key, value in (
+        facts_rows = [
             (tr("Datei"), source.file_name),
             (tr("Seite"), source.page_label or tr("ohne Seitenangabe")),
             (tr("Abschnitt"), chunk.heading or tr("ohne Überschrift")),
             (tr("Pfad"), source.path),
-        ):
+        ]
+        if chunk.is_shared:
+            facts_rows.insert(0, (tr("Herkunft"), tr("Fachbereichswissen aus der Sammlung „{collection}“ "
+                                                    "(Rechenzentrum)").format(collection=chunk.collection)))
+        for key, value in facts_rows:
             label = QLabel(value)
             label.setTextFormat(Qt.TextFormat.PlainText)  # file names and headings come from documents
             label.setWordWrap(True)
@@ -139,7 +149,16 @@ class PassageViewer(QDialog):
         layout.addWidget(self.text_view, 1)
         layout.addLayout(buttons)
 
-        if runner is not None:
+        if chunk.is_shared:
+            # departmental knowledge: only the published passage exists here; no local file to load or open
+            self.open_button.setVisible(False)
+            self.open_button.setEnabled(False)
+            self._set_notice(tr(SHARED_TEXT).format(collection=chunk.collection))
+            self.notice.setProperty("role", "shared-origin")
+            self.notice.setStyleSheet(
+                f"background: {INFO_BG}; color: {INFO_INK}; border: 1px solid #9dbbe0; padding: 6px 8px;")
+            self._show_passage_alone()
+        elif runner is not None:
             task = runner.start(lambda _cancel: lookup.document_text(source.path), name="Dokument laden")
             self._task = task
             task.result.connect(self._show_document)
@@ -174,6 +193,8 @@ class PassageViewer(QDialog):
         return self.notice.text() if self.notice.isVisibleTo(self) else ""
 
     def open_original(self) -> bool:
+        if self.source.chunk.is_shared:
+            return False
         ok = self.open_url(QUrl.fromLocalFile(self.source.path))
         if not ok:
             self._set_notice(tr("Die Datei konnte nicht geöffnet werden: {path}").format(path=self.source.path))

@@ -29,17 +29,17 @@ class ElidedLabel(QLabel):
 
 
 class ConnectivityIndicator(QLabel):
-    """Says where data may go. Today always offline; later a remote endpoint set by policy is named here."""
+    """Says where data may go: offline, or exactly the remote endpoints the policy configures and which is in use."""
 
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("connectivity")
         self.set_endpoints([])
 
-    def set_endpoints(self, endpoints: Sequence[str]) -> None:
+    def set_endpoints(self, endpoints: Sequence[str], details: str = "") -> None:
         if endpoints:
-            text = tr("Verbindung zu: {endpoints}").format(endpoints=", ".join(endpoints))
-            tip = tr("Anfragen an das Sprachmodell werden an diese Gegenstellen gesendet.")
+            text = tr("Verbindung zu: {endpoints}").format(endpoints=" · ".join(endpoints))
+            tip = details or tr("Anfragen werden an diese Gegenstellen gesendet.")
         else:
             text = tr("Offline – keine Verbindung nach außen")
             tip = tr("Das Sprachmodell läuft auf diesem Rechner. Ihre Eingaben und Dokumente verlassen ihn nicht.")
@@ -79,9 +79,14 @@ class StatusArea:
         self.demo_label.setVisible(status.is_demo)
         self.model_label.setToolTip(status.display_name)
         self.model_label.setMinimumWidth(80)  # the name may be clipped on a narrow window, the notices not
-        self.connectivity.set_endpoints(status.remote_endpoints)
+        self._show_endpoints()
+        status.backend_changed.connect(self._show_endpoints)
+        status.state_changed.connect(self._show_endpoints)
         status.state_changed.connect(self._on_state_changed)
         self._on_state_changed(status.state)
+
+    def _show_endpoints(self, *_: object) -> None:
+        self.connectivity.set_endpoints(self._status.remote_endpoints, self._status.remote_details)
 
     def _on_state_changed(self, state: ModelState) -> None:
         text = tr("Status: {state}").format(state=state.label_de)

@@ -46,7 +46,7 @@ def test_start_and_policy_are_recorded_and_signed(write_policy, qtbot) -> None:
     records = container.audit_log.records()
     assert [r["action"] for r in records] == ["app_started", "policy_loaded"]
     assert records[1]["fields"] == {"source": config.policy.description, "sha256": config.policy.sha256,
-                                    "locked": ["language"]}
+                                    "locked": ["language"], "remote_endpoints": [], "pseudonymise": True}
     assert all(r["mac"] for r in records) and container.audit_log.verify().signed
     assert window.message_bar.findChild(object, "message-audit") is None  # nothing to say when all is well
     container.close()

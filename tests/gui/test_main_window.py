@@ -147,9 +147,10 @@ def test_demo_notice_in_status_bar(make_window, role, shown):
     assert window.status_area.connectivity.text() == "Offline – keine Verbindung nach außen"
 
 
-def test_remote_endpoint_would_be_named(make_window):
+def test_remote_endpoint_is_named(make_window):
     window = make_window(FakeLanguageModel(remote=True))
-    assert window.status_area.connectivity.text() == "Verbindung zu: Testgegenstelle (fern)"
+    assert window.status_area.connectivity.text() == "Verbindung zu: Sprachmodell 127.0.0.1:9"
+    assert "Platzhalter" in window.status_area.connectivity.toolTip()  # pseudonymisation on by default
 
 
 def test_workspaces_say_honestly_they_are_not_available(make_window, qtbot):

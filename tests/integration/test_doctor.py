@@ -84,3 +84,29 @@ def test_doctor_finds_a_model_an_admin_placed_in_the_models_folder(tmp_path: Pat
     assert "produktiv-8b.gguf" in result.stdout.split("Modelle im Modellordner")[1]
     assert "von der IT" in result.stdout
     assert "Demo-Modell" not in result.stdout
+
+
+def test_doctor_names_the_configured_data_centre_endpoints(tmp_path: Path, test_model_path: Path) -> None:
+    """Policy names a remote model and shared knowledge: doctor lists both with their settings (no connection is
+    made – `aktenlotse remote check` does that); a missing local model is then no problem."""
+    result = doctor(tmp_path, 'model_path = "/nicht/da.gguf"\n'
+                    'remote_model_url = "https://llm.rz.example.de/v1"\nremote_model_name = "qwen2.5-7b"\n'
+                    'shared_knowledge_url = "https://wissen.rz.example.de:8000"\n'
+                    'shared_collections = ["Gewerberecht", "Ordnungsrecht"]\n', "--json")
+    report = json.loads(result.stdout)
+    assert report["network"]["mode"] == "remote"
+    model, knowledge = report["network"]["remote_endpoints"]
+    assert (model["purpose"], model["display"], model["tls"], model["model"], model["pseudonymise"]) == (
+        "Sprachmodell", "llm.rz.example.de:443", True, "qwen2.5-7b", True)
+    assert (knowledge["display"], knowledge["collections"]) == ("wissen.rz.example.de:8000",
+                                                                ["Gewerberecht", "Ordnungsrecht"])
+    assert result.returncode == 0, report["problems"]  # no fallback allowed: the local model is not needed
+
+    text = doctor(tmp_path, 'remote_model_url = "https://llm.rz.example.de/v1"\nremote_model_name = "q"\n').stdout
+    assert "Sprachmodell         llm.rz.example.de:443 (TLS)" in text and "Pseudonymisierung an" in text
+
+
+def test_doctor_refuses_plain_http_to_another_host(tmp_path: Path) -> None:
+    result = doctor(tmp_path, 'remote_model_url = "http://llm.rz.example.de/v1"\nremote_model_name = "q"\n')
+    assert result.returncode == 1
+    assert "muss verschlüsselt sein (https://)" in result.stdout

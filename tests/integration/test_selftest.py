@@ -24,8 +24,9 @@ def test_selftest_passes_and_leaves_no_trace(test_model_path: Path, tmp_path: Pa
                             text=True, timeout=600, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = [line for line in result.stdout.splitlines() if line.startswith(("ok", "FEHLER"))]
-    assert [line.split()[0] for line in lines] == ["ok"] * 7, result.stdout
+    assert [line.split()[0] for line in lines] == ["ok"] * 8, result.stdout
     assert "Nachschlagen mit Quelle" in result.stdout and "review_status=draft" in result.stdout
+    assert "Rechenzentrum-Clients" in result.stdout and "klare Meldung" in result.stdout
     assert "Selbsttest bestanden" in result.stdout
     assert not home.exists(), "the user's data folder is not touched"
 

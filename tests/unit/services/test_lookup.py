@@ -132,6 +132,15 @@ def test_lexical_only_hits_need_most_of_the_question_words() -> None:
     assert [s.number for s in run(strong.ask("Akteneinsicht Frist Bearbeitung"))[1].sources] == [1]
 
 
+def test_lexical_only_local_hits_stay_beside_hits_with_a_cosine() -> None:
+    """With shared knowledge, not-yet-embedded local files (lexical hits, no cosine) are fused with shared hits
+    that have a cosine: each kind is gated by its own measure – neither drops the other."""
+    models, _ = ready_service()
+    lookup = LookupService(FakeLibrary({1: 0.90, 4: 0.70}, lexical={2: 0.67, 3: 0.3}), models)
+    assert [s.passage for s in run(lookup.ask("Akteneinsicht Gebühr Kopien"))[1].sources] == [PASSAGES[1],
+                                                                                           PASSAGES[2]]
+
+
 def test_a_cited_answer_whose_facts_are_in_the_passage_has_no_flags() -> None:
     models, _ = ready_service(words("Anträge auf Akteneinsicht sind innerhalb von 14 Tagen zu bearbeiten [1]."))
     _, answer = run(LookupService(FakeLibrary({1: 0.9}), models).ask("Bearbeitungsfrist Akteneinsicht?"))

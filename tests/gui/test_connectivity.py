@@ -1,0 +1,61 @@
+"""The status bar names exactly the remote endpoints the policy configures, and which one is in use: the data-centre
+model, the local fallback when the data centre cannot be reached, and the shared knowledge server."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from app.config import load_config
+from app.core.errors import RemoteUnavailable
+from app.core.llm import ModelState
+from app.services.model_service import ModelService
+from tests.gui.fakes import FakeLanguageModel
+
+pytestmark = pytest.mark.gui
+
+
+def policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str):
+    file = tmp_path / "policy.toml"
+    file.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("AKTENLOTSE_POLICY", str(file))
+    return load_config(os.environ)
+
+
+def test_offline_when_nothing_is_configured(make_window) -> None:
+    window = make_window()
+    assert window.status_area.connectivity.text() == "Offline – keine Verbindung nach außen"
+    assert "Ihre Eingabe verlässt den Rechner nicht" in window.model_test_box.intro.text()
+
+
+def test_shared_knowledge_server_and_collections_are_named(make_window, tmp_path, monkeypatch) -> None:
+    config = policy(tmp_path, monkeypatch, 'shared_knowledge_url = "https://wissen.rz.example.de:8000"\n'
+                                           'shared_collections = ["Gewerberecht", "Ordnungsrecht"]\n')
+    window = make_window(config=config)
+    label = window.status_area.connectivity
+    assert label.text() == "Verbindung zu: Fachbereichswissen wissen.rz.example.de:8000 (Gewerberecht, Ordnungsrecht)"
+    assert "nur der Suchvektor" in label.toolTip()
+    assert label.accessibleName() == label.text()
+
+
+def test_fallback_to_the_local_model_is_said_in_the_status_bar(make_window, qtbot, tmp_path, monkeypatch) -> None:
+    config = policy(tmp_path, monkeypatch, 'remote_model_url = "http://127.0.0.1:9/v1"\nremote_model_name = "m"\n'
+                                           'remote_fallback_local = true\n')
+    remote = FakeLanguageModel(remote=True, load_error=RemoteUnavailable(
+        "Das Rechenzentrum (127.0.0.1:9) ist nicht erreichbar."))
+    service = ModelService(remote, fallback=FakeLanguageModel(), pseudonymise=True)
+    window = make_window(config=config, service=service)
+    label = window.status_area.connectivity
+    assert label.text() == "Verbindung zu: Sprachmodell 127.0.0.1:9"
+    assert "Platzhalter" in label.toolTip()
+    intro = window.model_test_box.intro.text()  # "Modell testen" makes no false promise of staying on the PC
+    assert "Rechenzentrum (http://127.0.0.1:9/v1)" in intro and "verlässt den Rechner nicht" not in intro
+
+    window.start_model_loading()
+    qtbot.waitUntil(lambda: window.model_status.state is ModelState.READY)
+    qtbot.waitUntil(lambda: "lokales Modell in Verwendung" in label.text())
+    assert label.text() == "Verbindung zu: Sprachmodell 127.0.0.1:9 nicht erreichbar – lokales Modell in Verwendung"
+    assert "Nichts verlässt den Rechner" in label.toolTip()
+    assert "Ihre Eingabe verlässt den Rechner nicht" in window.model_test_box.intro.text()
