@@ -67,6 +67,11 @@ class ModelStatus(QObject):
 
     @property
     def info(self) -> ModelInfo | None:
+        """The model that answers: the data centre's when the policy names one (or, during a fallback, the local
+        one), else the selected local file."""
+        configured = self.service.configured_model
+        if configured is not None and configured.is_remote:
+            return self.service.info
         if self.selection is not None and self.selection.info is not None:
             return self.selection.info
         return self.service.info

@@ -86,7 +86,13 @@ class StatusArea:
         self._on_state_changed(status.state)
 
     def _show_endpoints(self, *_: object) -> None:
-        self.connectivity.set_endpoints(self._status.remote_endpoints, self._status.remote_details)
+        status = self._status
+        self.connectivity.set_endpoints(status.remote_endpoints, status.remote_details)
+        # the answering model may change (data centre ↔ local fallback): name and demo notice follow it
+        self.model_label.setText(tr("Modell: {name}").format(name=status.display_name))
+        self.model_label.setAccessibleName(self.model_label.text())
+        self.model_label.setToolTip(status.display_name)
+        self.demo_label.setVisible(status.is_demo)
 
     def _on_state_changed(self, state: ModelState) -> None:
         text = tr("Status: {state}").format(state=state.label_de)

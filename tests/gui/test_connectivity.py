@@ -59,3 +59,29 @@ def test_fallback_to_the_local_model_is_said_in_the_status_bar(make_window, qtbo
     assert label.text() == "Verbindung zu: Sprachmodell 127.0.0.1:9 nicht erreichbar – lokales Modell in Verwendung"
     assert "Nichts verlässt den Rechner" in label.toolTip()
     assert "Ihre Eingabe verlässt den Rechner nicht" in window.model_test_box.intro.text()
+
+
+def test_model_name_and_demo_notice_follow_the_answering_model(make_window, qtbot, tmp_path, monkeypatch) -> None:
+    """With a data-centre model the status bar names it (not the local demo file kept for the fallback) and shows
+    no demo notice; when the fallback answers, it names the local model and its demo notice."""
+    from dataclasses import replace
+
+    from tests.gui.conftest import selection_for
+    from tests.gui.fakes import FAKE_INFO
+
+    config = policy(tmp_path, monkeypatch, 'remote_model_url = "http://127.0.0.1:9/v1"\nremote_model_name = "m"\n'
+                                           'remote_fallback_local = true\n')
+    remote_info = replace(FAKE_INFO, name="qwen2.5-7b-rz", role="admin")
+    local_info = replace(FAKE_INFO, name="Demo lokal", role="default")
+    gate = __import__("threading").Event()
+    remote = FakeLanguageModel(remote_info, remote=True, load_gate=gate,
+                               load_error=RemoteUnavailable("Das Rechenzentrum ist nicht erreichbar."))
+    service = ModelService(remote, fallback=FakeLanguageModel(local_info))
+    window = make_window(config=config, service=service, selection=selection_for(local_info))
+    area = window.status_area
+    assert area.model_label.text() == "Modell: qwen2.5-7b-rz" and not area.demo_label.isVisible()
+
+    window.start_model_loading()
+    gate.set()
+    qtbot.waitUntil(lambda: area.model_label.text() == "Modell: Demo lokal")
+    assert area.demo_label.isVisible()
