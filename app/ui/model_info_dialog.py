@@ -46,6 +46,16 @@ def model_facts(
     verified_sha256: str | None = None,
 ) -> list[tuple[str, str]]:
     """(label, value) rows, German; also used for "Kopieren" so that a support ticket gets the same text."""
+    if model is not None and model.is_remote:  # the data centre's model: no file, an endpoint
+        rows = [(tr("Name"), model.info.display_name), (tr("Endpunkt"), model.endpoint),
+                (tr("Verschlüsselung"), tr("TLS") if model.endpoint.startswith("https://")
+                 else tr("keine – nur auf diesem Rechner (127.0.0.1) erlaubt")),
+                (tr("Kontextlänge"), tr("{n} Token").format(n=f"{model.info.context_length:,}".replace(",", "."))
+                 if model.info.context_length else tr("unbekannt")),
+                (tr("Ausführung"), model.backend_name)]
+        if selection is not None and selection.path is not None:
+            rows.append((tr("Lokales Modell"), str(selection.path)))  # answers only if policy allows the fallback
+        return rows
     if selection is not None and selection.info is not None:
         info = selection.info
     if info is None and selection is None:

@@ -85,3 +85,22 @@ def test_model_name_and_demo_notice_follow_the_answering_model(make_window, qtbo
     gate.set()
     qtbot.waitUntil(lambda: area.model_label.text() == "Modell: Demo lokal")
     assert area.demo_label.isVisible()
+
+
+def test_model_information_of_a_data_centre_model_names_the_endpoint(make_window, tmp_path, monkeypatch) -> None:
+    """„Modellinformationen“ of a remote model: endpoint, encryption and the local model file – no file size or
+    checksum that belong to the local model."""
+    from dataclasses import replace
+
+    from tests.gui.conftest import selection_for
+    from tests.gui.fakes import FAKE_INFO
+
+    config = policy(tmp_path, monkeypatch, 'remote_model_url = "http://127.0.0.1:9/v1"\nremote_model_name = "m"\n')
+    local = replace(FAKE_INFO, path="/opt/modelle/lokal.gguf")
+    window = make_window(FakeLanguageModel(replace(FAKE_INFO, name="qwen2.5-7b-rz"), remote=True), config=config,
+                         selection=selection_for(local))
+    facts = dict(window.show_model_info().facts)
+    assert facts["Name"] == "qwen2.5-7b-rz" and facts["Endpunkt"] == "http://127.0.0.1:9/v1"
+    assert facts["Verschlüsselung"].startswith("keine – nur auf diesem Rechner")
+    assert facts["Lokales Modell"] == "/opt/modelle/lokal.gguf"
+    assert "Größe" not in facts and "Prüfung" not in facts
