@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from app.adapters.model_files import require_gguf_magic
+from app.adapters.piece_queue import DONE, Failure, drain
 from app.core.errors import AktenlotseError, Cancelled, InvalidModelFile, ModelError, ModelNotReady
 from app.core.llm import ChatMessage, GenerationParams, ModelInfo
 from app.core.progress import CancelToken
@@ -36,8 +37,6 @@ BACKEND_NAME = "lokal (llama.cpp)"
 DEFAULT_MAX_CONTEXT = 4096  # used when neither settings nor a smaller model context say otherwise
 MAX_GENERATION_THREADS = 8  # token generation is memory-bound: more threads stop helping
 MAX_BATCH_THREADS = 16
-_POLL_SECONDS = 0.05  # how often a waiting consumer looks at its CancelToken
-_DONE = object()
 _ABORTED_BY_CALLBACK = "llama_decode returned 2"
 
 
@@ -50,10 +49,6 @@ class RunStats:
     seconds: float
     aborted_in_prompt: bool = False  # stopped by the abort callback while the prompt was being processed
 
-
-@dataclass(frozen=True, slots=True)
-class _Failure:
-    error: BaseException
 
 
 def available_cpus() -> int:
@@ -136,24 +131,13 @@ class LlamaCppModel:
         job = _Generation([{"role": m.role, "content": m.content} for m in messages], params, cancel)
         out = job.out
         self._submit(lambda: self._generate(job))
+        def owner_gone() -> BaseException | None:
+            if self._thread is None or not self._thread.is_alive():
+                return ModelError("Das Sprachmodell reagiert nicht mehr.", "owner thread ended")
+            return None
+
         try:
-            while True:
-                try:
-                    item = out.get(timeout=_POLL_SECONDS)
-                except queue.Empty:
-                    if cancel.cancelled:
-                        raise Cancelled() from None
-                    if self._thread is None or not self._thread.is_alive():
-                        raise ModelError("Das Sprachmodell reagiert nicht mehr.", "owner thread ended") from None
-                    continue
-                if item.__class__ is str:
-                    if cancel.cancelled:
-                        raise Cancelled()
-                    yield item
-                elif item is _DONE:
-                    return
-                else:
-                    raise item.error
+            yield from drain(out, cancel, owner_gone)
         finally:
             # Cancelled, failed, or the consumer went away (GeneratorExit): stop llama.cpp mid-decode if this
             # generation still runs; the owner's per-token check covers the rest. A no-op once it has ended.
@@ -309,7 +293,7 @@ class LlamaCppModel:
 
         if self._llama is None or should_stop():
             self.last_run = RunStats("cancelled", 0, 0.0)
-            out.put(_Failure(Cancelled() if self._llama is not None else ModelNotReady()))
+            out.put(Failure(Cancelled() if self._llama is not None else ModelNotReady()))
             return
         params, stream, failure = job.params, None, None
         if self._abort is not None:
@@ -351,9 +335,9 @@ class LlamaCppModel:
                 self._abort.disarm()
         self.last_run = RunStats(reason, pieces, time.perf_counter() - started, aborted_in_prompt)
         if failure is not None:
-            out.put(_Failure(failure))
+            out.put(Failure(failure))
         else:
-            out.put(_Failure(Cancelled()) if reason in ("cancelled", "closed") else _DONE)
+            out.put(Failure(Cancelled()) if reason in ("cancelled", "closed") else DONE)
 
 
 @dataclass

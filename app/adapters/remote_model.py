@@ -39,10 +39,10 @@ import httpx2
 import openai
 from openai import Omit
 
+from app.adapters.piece_queue import DONE, Failure, drain
 from app.core.endpoints import Endpoint, parse_endpoint
 from app.core.errors import (
     AktenlotseError,
-    Cancelled,
     RemoteConfigError,
     RemoteError,
     RemoteRejected,
@@ -55,8 +55,6 @@ log = logging.getLogger(__name__)
 
 PURPOSE = "Sprachmodell im Rechenzentrum"
 USER_AGENT = "Aktenlotse"
-_POLL_SECONDS = 0.05  # how often a waiting consumer looks at its CancelToken
-_DONE = object()
 _NO_TOKEN = "nicht-gesetzt"  # the SDK insists on an api key; without a token its header is omitted
 # Everything the SDK would add about this computer (and itself) beyond the request: removed.
 _OMITTED_HEADERS: dict[str, Any] = {
@@ -71,16 +69,12 @@ _CONTEXT_MARKERS = ("context length", "context window", "context_length", "maxim
 
 @dataclass(slots=True, eq=False)  # hashable by identity: kept in a set while active
 class _Run:
-    """One streaming request: the worker puts text pieces, `_DONE` or a `_Failure` into `out`."""
+    """One streaming request: the worker puts text pieces, `DONE` or a `Failure` into `out`."""
 
     cancel: CancelToken
     out: queue.SimpleQueue[Any] = field(default_factory=queue.SimpleQueue)
     stop: threading.Event = field(default_factory=threading.Event)  # consumer gone or cancelled
 
-
-@dataclass(frozen=True, slots=True)
-class _Failure:
-    error: BaseException
 
 
 DEFAULT_CONTEXT = 4096  # tokens assumed when neither the policy nor the server says (llama.cpp's common default)
@@ -187,27 +181,16 @@ class OpenAICompatibleModel:
         with self._lock:
             self._active.add(run)
         worker.start()
+        def reader_gone() -> BaseException | None:
+            if worker.is_alive() or not run.out.empty():
+                return None
+            if self._closed:  # close() from another thread stopped this request
+                return RemoteError(f"Die Verbindung zum Rechenzentrum ({self.host}) wurde beendet.",
+                                   "closed during the request")
+            return RemoteUnavailable(self._cut_message(), "reader thread ended")
+
         try:
-            while True:
-                try:
-                    item = run.out.get(timeout=_POLL_SECONDS)
-                except queue.Empty:
-                    if cancel.cancelled:
-                        raise Cancelled() from None
-                    if not worker.is_alive() and run.out.empty():
-                        if self._closed:  # close() from another thread stopped this request
-                            raise RemoteError(f"Die Verbindung zum Rechenzentrum ({self.host}) wurde beendet.",
-                                              "closed during the request") from None
-                        raise RemoteUnavailable(self._cut_message(), "reader thread ended") from None
-                    continue
-                if item.__class__ is str:
-                    if cancel.cancelled:
-                        raise Cancelled()
-                    yield item
-                elif item is _DONE:
-                    return
-                else:
-                    raise item.error
+            yield from drain(run.out, cancel, reader_gone)
         finally:
             # Cancelled, failed, done, or the consumer went away (GeneratorExit): the worker closes the response.
             run.stop.set()
@@ -270,11 +253,11 @@ class OpenAICompatibleModel:
             # answer is incomplete and must not pass as a whole one.
             if not finished and not run.stop.is_set():
                 raise _StreamCut("stream ended without finish_reason", pieces)
-            run.out.put(_DONE)
+            run.out.put(DONE)
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer, never lost on this thread
             if not run.stop.is_set():
                 started = stream is not None
-                run.out.put(_Failure(self._map_error(exc, during_answer=started)))
+                run.out.put(Failure(self._map_error(exc, during_answer=started)))
         finally:
             if stream is not None:
                 try:
