@@ -305,7 +305,9 @@ class ModelService:
         if self._audit is None or self._model is None:
             return
         known = model_fields(self)
-        fields: dict[str, object] = {"model": known["model"], "file": PurePath(self.info.path).name if self.info else "",
+        answering = self.model  # the data centre's model, or the local file (also as the fallback)
+        local_file = self.info is not None and answering is not None and not answering.is_remote
+        fields: dict[str, object] = {"model": known["model"], "file": PurePath(self.info.path).name if local_file else "",
                                      "sha256": known["model_sha256"], "backend": known["backend"]}
         if self._model.is_remote:
             fields["remote"] = self._model.endpoint

@@ -69,7 +69,7 @@ class RecordingRemote:
 
     @property
     def info(self) -> ModelInfo:
-        return ModelInfo(path="aktenlotse-rz", size_bytes=0, name="Modell im Rechenzentrum")
+        return ModelInfo(path=ENDPOINT, size_bytes=0, name="Modell im Rechenzentrum")  # as the real adapter
 
     @property
     def backend_name(self) -> str:
@@ -307,7 +307,7 @@ def test_load_falls_back_when_the_data_centre_is_unreachable() -> None:
     assert service.active_backend == BACKEND_FALLBACK and backends == [BACKEND_FALLBACK]
     record = audit.only("model_loaded")
     assert record["fallback"] == "local" and record["remote"] == ENDPOINT and record["model"] == "Lokales Modell"
-    assert record["sha256"] == "cd" * 32
+    assert record["sha256"] == "cd" * 32 and record["file"] == "lokal.gguf"
     # every chat goes to the local model, unmasked; the remote one is not asked
     trace = AiRequest(None, "lookup", service)
     chat(service, trace)
@@ -343,3 +343,4 @@ def test_a_remote_model_that_loaded_records_its_endpoint() -> None:
     ready(RecordingRemote(), audit=audit)
     record = audit.only("model_loaded")
     assert record["remote"] == ENDPOINT and "fallback" not in record
+    assert record["file"] == ""  # an endpoint is no model file (its URL's last part "v1" is not a file name)
