@@ -283,6 +283,23 @@ class ModelService:
             return
         self._set_backend(BACKEND_REMOTE)
 
+    def reconnect(self, cancel: CancelToken | None = None) -> Iterator[Progress]:
+        """„Erneut verbinden“ while the local fallback answers: ask the data centre again (its reachability check);
+        if it answers, the next runs go there. Raises the remote error (German message) if it still does not – the
+        fallback then stays in use. A generator for the UI task runner."""
+        model = self._model
+        if model is None or not model.is_remote or self._active != BACKEND_FALLBACK:
+            return
+        yield Progress(0, 1, "Verbindung zum Rechenzentrum wird geprüft …")
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        model.load()
+        self._remote_loaded = True
+        if self._audit is not None:
+            self._audit.record("model_reconnected", {"remote": model.endpoint, "model": model.info.display_name})
+        self._set_backend(BACKEND_REMOTE)
+        yield Progress(1, 1, "Rechenzentrum erreichbar")
+
     def _fallback_chat(self, messages: Sequence[ChatMessage], params: GenerationParams, cancel: CancelToken,
                        trace: AiRequest | None) -> Iterator[str]:
         """The local fallback answers: the original messages, unmasked – nothing leaves the PC."""

@@ -18,7 +18,7 @@ from app.config import EffectiveConfig
 from app.core.errors import AktenlotseError
 from app.core.llm import ModelState
 from app.core.models import ModelSelection
-from app.services.model_service import ModelService
+from app.services.model_service import BACKEND_FALLBACK, FALLBACK_NOTICE_DE, ModelService
 from app.ui.audit_page import AuditFacade, AuditPage
 from app.ui.drafts_page import DraftsPage
 from app.ui.i18n import tr
@@ -163,6 +163,8 @@ class MainWindow(QMainWindow):
         if self.drafts_page is not None:  # after the menus, which take the plain titles
             self.drafts_page.refresh()
         self.model_status.state_changed.connect(self._on_model_state_changed)
+        self.model_status.backend_changed.connect(self._on_backend_changed)
+        self._reconnect_task: Task | None = None
         self._show_config_messages()
         self._on_model_state_changed(self.model_status.state)
         # Open on the main feature: "Nachschlagen" when it is wired up, else the one working page.
@@ -193,6 +195,30 @@ class MainWindow(QMainWindow):
         task.cancelled.connect(lambda: self.model_load_finished.emit("cancelled"))
         task.finished.connect(self._on_load_finished)
         return task
+
+    def reconnect_remote(self) -> Task | None:
+        """„Erneut verbinden“: ask the data centre again while the local fallback answers."""
+        if self._reconnect_task is not None or self.model_service.active_backend != BACKEND_FALLBACK:
+            return self._reconnect_task
+        task = self.runner.start(self.model_service.reconnect, name="Rechenzentrum erneut verbinden")
+        self._reconnect_task = task
+        task.failed.connect(lambda error: self._on_backend_changed(BACKEND_FALLBACK, error))
+        task.finished.connect(self._on_reconnect_finished)
+        return task
+
+    def _on_reconnect_finished(self) -> None:
+        self._reconnect_task = None
+
+    def _on_backend_changed(self, backend: str, error: AktenlotseError | None = None) -> None:
+        """While the local model stands in for the unreachable data centre, say so and offer to reconnect."""
+        if backend != BACKEND_FALLBACK:
+            self.message_bar.clear_message("fallback")
+            return
+        text = tr(FALLBACK_NOTICE_DE) + ". " + (
+            tr("Erneuter Versuch fehlgeschlagen: {message}").format(message=error.user_message) if error is not None
+            else tr("Ihre Eingaben bleiben auf diesem Rechner."))
+        self.message_bar.set_message("fallback", text, Severity.INFO, error,
+                                     action=(tr("&Erneut verbinden"), self.reconnect_remote))
 
     def show_workspace(self, key: str) -> None:
         self.navigation.setCurrentRow(self._page_keys.index(key))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from enum import Enum
 
 from PySide6.QtCore import Qt
@@ -30,9 +32,11 @@ class MessageBar(QWidget):
         self.setVisible(False)
 
     def set_message(
-        self, key: str, text: str, severity: Severity = Severity.ERROR, error: AktenlotseError | None = None
+        self, key: str, text: str, severity: Severity = Severity.ERROR, error: AktenlotseError | None = None,
+        action: tuple[str, Callable[[], object]] | None = None,
     ) -> None:
-        """Show (or replace) the message for `key`; with an error that has a detail, offer "Details"."""
+        """Show (or replace) the message for `key`; with an error that has a detail, offer "Details"; `action`
+        (button text, callback) adds a button that does something about it (e.g. „Erneut verbinden“)."""
         self.clear_message(key)
         frame = QFrame()
         frame.setObjectName(f"message-{key}")
@@ -60,6 +64,12 @@ class MessageBar(QWidget):
             button.setAccessibleDescription(text)
             button.clicked.connect(lambda: show_error(self.window(), error))
             row.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+        if action is not None:
+            act = QPushButton(action[0])
+            act.setObjectName(f"message-{key}-action")
+            act.setAccessibleDescription(text)
+            act.clicked.connect(lambda: action[1]())
+            row.addWidget(act, 0, Qt.AlignmentFlag.AlignTop)
         self._layout.addWidget(frame)
         self._entries[key] = frame
         self.setVisible(True)

@@ -104,3 +104,32 @@ def test_model_information_of_a_data_centre_model_names_the_endpoint(make_window
     assert facts["Verschlüsselung"].startswith("keine – nur auf diesem Rechner")
     assert facts["Lokales Modell"] == "/opt/modelle/lokal.gguf"
     assert "Größe" not in facts and "Prüfung" not in facts
+
+
+def test_fallback_offers_to_reconnect_and_goes_back_to_the_data_centre(make_window, qtbot, tmp_path,
+                                                                        monkeypatch) -> None:
+    """The message bar says the local model stands in and offers „Erneut verbinden“: while the data centre is
+    still down the bar says why; once it answers, the bar goes and the status bar names the data centre again."""
+    from app.services.model_service import BACKEND_FALLBACK, BACKEND_REMOTE
+
+    config = policy(tmp_path, monkeypatch, 'remote_model_url = "http://127.0.0.1:9/v1"\nremote_model_name = "m"\n'
+                                           'remote_fallback_local = true\n')
+    remote = FakeLanguageModel(remote=True, load_error=RemoteUnavailable("Das Rechenzentrum ist nicht erreichbar."))
+    service = ModelService(remote, fallback=FakeLanguageModel())
+    window = make_window(config=config, service=service)
+    window.start_model_loading()
+    qtbot.waitUntil(lambda: window.message_bar.message("fallback") is not None)
+    assert "lokales Modell in Verwendung" in window.message_bar.message("fallback")
+    button = window.message_bar.findChild(object, "message-fallback-action")
+    assert button is not None and button.text() == "&Erneut verbinden"
+
+    button.click()  # still down: the bar says the retry failed, the fallback stays
+    qtbot.waitUntil(lambda: "Erneuter Versuch fehlgeschlagen" in (window.message_bar.message("fallback") or ""))
+    assert service.active_backend == BACKEND_FALLBACK
+
+    remote.load_error = None  # the data centre is back
+    qtbot.waitUntil(lambda: window._reconnect_task is None)
+    window.message_bar.findChild(object, "message-fallback-action").click()
+    qtbot.waitUntil(lambda: service.active_backend == BACKEND_REMOTE)
+    qtbot.waitUntil(lambda: window.message_bar.message("fallback") is None)
+    assert window.status_area.connectivity.text() == "Verbindung zu: Sprachmodell 127.0.0.1:9"

@@ -344,3 +344,23 @@ def test_a_remote_model_that_loaded_records_its_endpoint() -> None:
     record = audit.only("model_loaded")
     assert record["remote"] == ENDPOINT and "fallback" not in record
     assert record["file"] == ""  # an endpoint is no model file (its URL's last part "v1" is not a file name)
+
+
+def test_reconnect_after_a_fallback_at_load_goes_back_to_the_data_centre() -> None:
+    audit = RecordingAudit()
+    remote = RecordingRemote(load_error=RemoteUnavailable(detail="connect refused"))
+    local = LocalModel()
+    service = ModelService(remote, audit=audit, fallback=local)
+    list(service.load())
+    assert service.active_backend == BACKEND_FALLBACK
+    with pytest.raises(RemoteUnavailable):  # still down: the error says so, the fallback stays
+        list(service.reconnect())
+    assert service.active_backend == BACKEND_FALLBACK and "model_reconnected" not in audit.actions()
+
+    remote.load_error = None
+    list(service.reconnect())
+    assert service.active_backend == BACKEND_REMOTE
+    assert audit.only("model_reconnected")["remote"] == ENDPOINT
+    chat(service, AiRequest(None, "lookup", service))
+    assert remote.received and local.received == []  # the next run goes to the data centre (masked)
+    assert "Korte" not in "\n".join(m.content for m in remote.received[0])
