@@ -521,11 +521,12 @@ def _remote_command(args: argparse.Namespace) -> int:
     """`aktenlotse remote token set|delete`, `remote check`: the data-centre endpoints of the policy."""
     from app.adapters import remote_credentials
     from app.adapters.remote_model import OpenAICompatibleModel, probe_http
+    from app.adapters.shared_knowledge import ChromaSharedKnowledge
     from app.cli.remote import RemoteTools, run_remote
 
     tools = RemoteTools(get_token=remote_credentials.get_token, set_token=remote_credentials.set_token,
                         delete_token=remote_credentials.delete_token, make_model=OpenAICompatibleModel,
-                        probe=probe_http)
+                        probe=probe_http, make_knowledge=ChromaSharedKnowledge)
     return run_remote(args, load_config(), tools)
 
 

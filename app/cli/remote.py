@@ -52,6 +52,9 @@ class RemoteTools:
     delete_token: Callable[[str], bool]
     make_model: Callable[..., RemoteModelLike]  # OpenAICompatibleModel(base_url, model_name, *, token=…, …)
     probe: Callable[..., str]  # probe_http(url, *, ca_bundle, token, timeout) -> "" or German reason
+    # ChromaSharedKnowledge(url, collections, *, token=…, ca_bundle=…, timeout=…): with it the check also confirms
+    # that every collection the policy names exists on the server (and counts its passages)
+    make_knowledge: Callable[..., Any] | None = None
 
 
 def add_remote_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -128,6 +131,9 @@ def run_check(config: EffectiveConfig, tools: RemoteTools, *, out: TextIO) -> in
                            int(settings.remote_retries), tools, out)
     if knowledge_url:
         ok &= _check_knowledge(knowledge_url, ca_bundle, timeout, tools, out)
+        if ok and tools.make_knowledge is not None:
+            ok &= _check_collections(knowledge_url, list(settings.shared_collections), ca_bundle, timeout, tools,
+                                     out)
     return 0 if ok else 1
 
 
@@ -164,4 +170,25 @@ def _check_knowledge(url: str, ca_bundle: Path | None, timeout: float, tools: Re
         return False
     note = "" if status.token else f" – {status.message}"
     print(f"OK      {KNOWLEDGE_PURPOSE}: {endpoint.base_url}{note}", file=out)
+    return True
+
+
+def _check_collections(url: str, collections: list[str], ca_bundle: Path | None, timeout: float,
+                       tools: RemoteTools, out: TextIO) -> bool:
+    if not collections:
+        print(f"FEHLER  {KNOWLEDGE_PURPOSE}: In der Richtlinie ist keine Sammlung genannt (shared_collections).",
+              file=out)
+        return False
+    assert tools.make_knowledge is not None
+    knowledge = tools.make_knowledge(url, collections, token=tools.get_token("knowledge").token,
+                                     ca_bundle=ca_bundle, timeout=timeout)
+    try:
+        counts = knowledge.describe()
+    except AktenlotseError as error:
+        print(f"FEHLER  {KNOWLEDGE_PURPOSE}: {error.user_message}", file=out)
+        return False
+    finally:
+        knowledge.close()
+    listed = ", ".join(f"„{name}“ ({count} Abschnitte)" for name, count in counts)
+    print(f"OK      {KNOWLEDGE_PURPOSE}: Sammlungen {listed}", file=out)
     return True

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -107,6 +108,17 @@ def test_ask_goes_to_the_data_centre_pseudonymised_and_is_audited(setup) -> None
 def test_doctor_and_remote_check_name_both_endpoints(setup) -> None:
     checked = setup["cli"]("remote", "check")
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert checked.stdout.count("OK") == 2, checked.stdout
+    assert checked.stdout.count("OK") == 3, checked.stdout  # model, knowledge server, its collections
+    assert re.search(r"Sammlungen „Verfahrensrecht“ \(\d+ Abschnitte\)", checked.stdout), checked.stdout
+
+    # a collection the server does not have: named, exit 1
+    policy = setup["work"] / "policy_unknown.toml"
+    policy.write_text(f'shared_knowledge_url = "{setup["chroma"].base_url}"\nshared_collections = ["Baurecht"]\n',
+                      encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "AKTENLOTSE_POLICY": str(policy),
+           "AKTENLOTSE_HOME": str(setup["work"] / "home")}
+    unknown = subprocess.run([sys.executable, "-m", "app", "remote", "check"], cwd=REPO, env=env, capture_output=True,
+                             text=True, timeout=120, check=False)
+    assert unknown.returncode == 1 and "Baurecht" in unknown.stdout, unknown.stdout + unknown.stderr
     doctor = json.loads(setup["cli"]("doctor", "--json").stdout)
     assert [e["purpose"] for e in doctor["network"]["remote_endpoints"]] == ["Sprachmodell", "Fachbereichswissen"]
