@@ -16,10 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from app.core.errors import AktenlotseError, Cancelled
+from app.cli.common import ensure_loaded, follow, run_reporting
 from app.core.letters import LetterDraft, LetterRequest, LetterStyle
-from app.core.llm import ModelState
-from app.core.progress import CancelToken, Progress
+from app.core.progress import CancelToken
 from app.services.letters import LetterService
 from app.services.model_service import ModelService
 
@@ -61,26 +60,20 @@ def run_draft(service: LetterService, models: ModelService, *, type_key: str, fi
     if not output:
         err.write("Fehler: Bitte mit -o DATEI.docx angeben, wohin der Entwurf geschrieben wird.\n")
         return 2
-    cancel = CancelToken()
-    try:
+
+    def job(cancel: CancelToken) -> tuple[LetterDraft, Path]:
         real = [str(p) for p in (check or (lambda ps: [os.path.realpath(p) for p in ps]))(list(sources))] \
             if sources else []
         service.letter_type(type_key)
-        if models.state is not ModelState.READY:
-            err.write("Sprachmodell wird geladen …\n")
-            for _ in models.load(cancel):
-                pass
-        draft = _run(service, LetterRequest(type_key, values, instructions, tuple(real), STYLES[style]), cancel, err)
-        written = service.export_letter(draft, Path(output))
-    except (Cancelled, KeyboardInterrupt):
-        cancel.cancel()
-        err.write("Abgebrochen – es wurde kein Entwurf geschrieben.\n")
+        ensure_loaded(models, cancel, err)
+        request = LetterRequest(type_key, values, instructions, tuple(real), STYLES[style])
+        draft = follow(service.draft(request, cancel), err)
+        return draft, service.export_letter(draft, Path(output))
+
+    done = run_reporting(job, cancelled="Abgebrochen – es wurde kein Entwurf geschrieben.", err=err)
+    if done is None:
         return 1
-    except AktenlotseError as exc:
-        err.write(f"Fehler: {exc.user_message}\n")
-        if exc.detail:
-            err.write(f"  ({exc.detail})\n")
-        return 1
+    draft, written = done
     if as_json:
         json.dump(draft.to_dict() | {"docx": str(written)}, out, ensure_ascii=False, indent=2)
         out.write("\n")
@@ -95,14 +88,3 @@ def run_draft(service: LetterService, models: ModelService, *, type_key: str, fi
     for finding in draft.plain_findings:
         out.write(f"Verständlichkeit: {finding.message_de}\n")
     return 0
-
-
-def _run(service: LetterService, request: LetterRequest, cancel: CancelToken, err: TextIO) -> LetterDraft:
-    gen = service.draft(request, cancel)
-    while True:
-        try:
-            item = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        if isinstance(item, Progress) and item.message:
-            err.write(f"[{item.done}/{item.total}] {item.message}\n")

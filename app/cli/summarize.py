@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from app.core.errors import AktenlotseError, Cancelled
-from app.core.llm import ModelState
-from app.core.progress import CancelToken, Progress
+from app.cli.common import ensure_loaded, follow, run_reporting
+from app.core.errors import AktenlotseError
+from app.core.progress import CancelToken
 from app.core.summary import Summary, SummaryLength, SummaryRequest, SummaryStep
 from app.services.model_service import ModelService
 from app.services.summarize import SummarizeService
@@ -49,28 +49,19 @@ def run_summarize(service: SummarizeService, models: ModelService, paths: Sequen
     if length not in LENGTHS:
         err.write("Fehler: --length muss kurz, standard oder ausfuehrlich sein.\n")
         return 2
-    cancel = CancelToken()
-    try:
+
+    def job(cancel: CancelToken) -> tuple[Summary, Path | None]:
         indexed = [r.path for r in service.documents()]
         chosen = expand_paths(paths, indexed, check or (lambda ps: [os.path.realpath(p) for p in ps]))
-        if models.state is not ModelState.READY:
-            err.write("Sprachmodell wird geladen …\n")
-            for _ in models.load(cancel):
-                pass
-        summary = _run(service, SummaryRequest(tuple(chosen), LENGTHS[length], focus), cancel, err)
-        written = service.export_memo(summary, Path(docx)) if docx else None
-    except Cancelled:
-        err.write("Abgebrochen – es wurde keine Zusammenfassung erstellt.\n")
+        ensure_loaded(models, cancel, err)
+        request = SummaryRequest(tuple(chosen), LENGTHS[length], focus)
+        summary = follow(service.summarize(request, cancel), err, _step_line)
+        return summary, service.export_memo(summary, Path(docx)) if docx else None
+
+    done = run_reporting(job, cancelled="Abgebrochen – es wurde keine Zusammenfassung erstellt.", err=err)
+    if done is None:
         return 1
-    except KeyboardInterrupt:
-        cancel.cancel()
-        err.write("Abgebrochen – es wurde keine Zusammenfassung erstellt.\n")
-        return 1
-    except AktenlotseError as exc:
-        err.write(f"Fehler: {exc.user_message}\n")
-        if exc.detail:
-            err.write(f"  ({exc.detail})\n")
-        return 1
+    summary, written = done
     if as_json:
         data = summary.to_dict()
         if written:
@@ -89,15 +80,8 @@ def run_summarize(service: SummarizeService, models: ModelService, paths: Sequen
     return 0
 
 
-def _run(service: SummarizeService, request: SummaryRequest, cancel: CancelToken, err: TextIO) -> Summary:
-    gen = service.summarize(request, cancel)
-    while True:
-        try:
-            item = next(gen)
-        except StopIteration as stop:
-            return stop.value
-        if isinstance(item, Progress) and item.message:
-            err.write(f"[{item.done}/{item.total}] {item.message}\n")
-        elif isinstance(item, SummaryStep):
-            err.write(f"  Schritt erledigt: {'Teil' if item.kind == 'map' else 'Zusammenführung'} "
-                      f"{item.index}/{item.total} (Ebene {item.level})\n")
+def _step_line(item: object) -> str:
+    if not isinstance(item, SummaryStep):
+        return ""
+    return (f"  Schritt erledigt: {'Teil' if item.kind == 'map' else 'Zusammenführung'} "
+            f"{item.index}/{item.total} (Ebene {item.level})\n")

@@ -15,13 +15,11 @@ import time
 from dataclasses import replace
 from datetime import date
 from itertools import pairwise
-from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
-    QGuiApplication,
     QKeySequence,
     QShortcut,
     QSyntaxHighlighter,
@@ -62,9 +60,9 @@ from app.core.letters import (
     LetterType,
     PlainFinding,
 )
-from app.core.llm import ModelState
 from app.core.lookup import DRAFT_MARKER
 from app.core.progress import Progress
+from app.ui import result_actions as actions
 from app.ui.document_list import (
     check_paths,
     checked_paths,
@@ -87,7 +85,6 @@ FAILED_TEXT = "Es wurde kein Entwurf erstellt."
 EMPTY_TEXT = ("Der Brieftext erscheint hier, sobald Sie „Entwurf erstellen“ geklickt haben. Danach können Sie ihn "
               "direkt bearbeiten.")
 INSTRUCTIONS_HINT = "Was soll der Brief sagen? z. B.: Fehlende Unterlagen: Lohnabrechnungen der letzten drei Monate"
-EXPORT_FILTER = "Word-Dokument (*.docx)"
 DATE_FORMAT = "%d.%m.%Y"
 
 
@@ -176,7 +173,7 @@ class _CompactList(QListWidget):
         return QSize(super().sizeHint().width(), self._rows_height)
 
 
-class LetterPage(QWidget):
+class LetterPage(QWidget, actions.DraftExport):
     """`LetterPage(drafter, status, runner, parent=None, review=None)`: one letter draft at a time through the
     TaskRunner; with a `review` workflow a finished letter (with the caseworker's edits) can be handed over to
     "Entwürfe"."""
@@ -325,10 +322,7 @@ class LetterPage(QWidget):
         self.cancel_button.setAccessibleName(tr("Abbrechen"))
         self.cancel_button.setAccessibleDescription(tr("Laufenden Entwurf abbrechen (Esc)"))
         self.cancel_button.setToolTip(tr("Entwurf abbrechen (Esc)"))
-        self.reason_label = QLabel()
-        self.reason_label.setObjectName("letterBlockedReason")
-        self.reason_label.setProperty("role", "reason")
-        self.reason_label.setWordWrap(True)
+        self.reason_label = actions.reason_label("letterBlockedReason")
         self.missing_label = QLabel()
         self.missing_label.setObjectName("letterMissing")
         self.missing_label.setProperty("role", "muted")
@@ -424,31 +418,23 @@ class LetterPage(QWidget):
         self.findings_hint.setObjectName("letterFindingsHint")
         self.findings_hint.setProperty("role", "muted")
         self.findings_hint.setWordWrap(True)
-        self.recheck_button = QPushButton(tr("&Verständlichkeit prüfen"))
-        self.recheck_button.setObjectName("letterRecheck")
-        self.recheck_button.setAccessibleName(tr("Verständlichkeit prüfen"))
-        self.recheck_button.setAccessibleDescription(tr(
-            "Prüft den bearbeiteten Brieftext erneut auf Verständlichkeit und offene Platzhalter"))
+        self.recheck_button = actions.action_button(
+            tr("&Verständlichkeit prüfen"), "letterRecheck", tr("Verständlichkeit prüfen"),
+            tr("Prüft den bearbeiteten Brieftext erneut auf Verständlichkeit und offene Platzhalter"))
 
-        self.export_button = QPushButton(tr("Als &DOCX exportieren (Entwurf) …"))
-        self.export_button.setObjectName("exportLetter")
-        self.export_button.setAccessibleName(tr("Als DOCX exportieren (Entwurf)"))
-        self.export_button.setAccessibleDescription(tr(
-            "Speichert den Brief mit Ihren Änderungen als Word-Dokument mit der Kennzeichnung „{line}“"
-        ).format(line=DRAFT_LINE))
-        self.copy_button = QPushButton(tr("Als Entwurf &kopieren"))
-        self.copy_button.setObjectName("copyLetter")
-        self.copy_button.setAccessibleName(tr("Als Entwurf kopieren"))
-        self.copy_button.setAccessibleDescription(tr(
-            "Kopiert den Brief mit Ihren Änderungen und dem Entwurfsvermerk in die Zwischenablage"))
+        self.export_button = actions.action_button(
+            tr("Als &DOCX exportieren (Entwurf) …"), "exportLetter", tr("Als DOCX exportieren (Entwurf)"),
+            tr("Speichert den Brief mit Ihren Änderungen als Word-Dokument mit der Kennzeichnung „{line}“")
+            .format(line=DRAFT_LINE))
+        self.copy_button = actions.action_button(
+            tr("Als Entwurf &kopieren"), "copyLetter", tr("Als Entwurf kopieren"),
+            tr("Kopiert den Brief mit Ihren Änderungen und dem Entwurfsvermerk in die Zwischenablage"))
         self.review_button: QPushButton | None = None
         if self.review is not None:
             # Alt+R: Alt+P belongs to "Offene &Platzhalter" on this page.
-            self.review_button = QPushButton(tr("Zur P&rüfung übergeben"))
-            self.review_button.setObjectName("submitReview")
-            self.review_button.setAccessibleName(tr("Zur Prüfung übergeben"))
-            self.review_button.setAccessibleDescription(tr(
-                "Legt den Brief mit Ihren Änderungen als Entwurf zur Prüfung unter „Entwürfe“ ab"))
+            self.review_button = actions.review_button(
+                tr("Zur P&rüfung übergeben"),
+                tr("Legt den Brief mit Ihren Änderungen als Entwurf zur Prüfung unter „Entwürfe“ ab"))
 
         self.run_status = QLabel()
         self.run_status.setObjectName("letterStatus")
@@ -1088,11 +1074,8 @@ class LetterPage(QWidget):
     # -- export and copy ------------------------------------------------------------------
     def choose_export_path(self) -> str:
         """Overridable (tests): where to save the letter, "" if the person cancelled."""
-        folder = self._export_dir or str(Path.home())
         key = self._current.letter_type.key if self._current is not None else "brief"
-        path, _filter = QFileDialog.getSaveFileName(
-            self, tr("Brief als Entwurf speichern"), str(Path(folder) / default_export_name(key)), tr(EXPORT_FILTER))
-        return path
+        return self.ask_docx_path(tr("Brief als Entwurf speichern"), default_export_name(key))
 
     def export_letter(self) -> Task | None:
         """Check the edited body, ask for a path and write the draft DOCX on the runner; None if not started."""
@@ -1104,45 +1087,21 @@ class LetterPage(QWidget):
         draft = self.recheck()
         if draft is None:
             return None
-        path = Path(chosen)
-        if path.suffix.lower() != ".docx":
-            path = path.with_name(path.name + ".docx")
-        self._export_dir = str(path.parent)
         drafter = self.drafter
-        task = self.runner.start(lambda _cancel: drafter.export_letter(draft, path), name="Brief exportieren")
-        self._export_task = task
-        self.run_status.setText(tr("Brief wird gespeichert …"))
         open_count = len(draft.placeholders)
-        task.result.connect(lambda written, fallback=path: self._on_exported(written, fallback, open_count))
-        task.failed.connect(self._on_export_failed)
-        task.cancelled.connect(lambda: self._on_export_cancelled())
-        task.finished.connect(self._on_export_finished)
-        self._update_controls()
-        return task
+        return self.start_export(
+            chosen, lambda path: drafter.export_letter(draft, path), name="Brief exportieren",
+            saving=tr("Brief wird gespeichert …"), saved=lambda path: self._saved_text(path, open_count),
+            failed=tr("Der Brief wurde nicht gespeichert: {message}"))
 
-    def _on_exported(self, written: object, fallback: Path, open_count: int) -> None:
-        path = written if isinstance(written, (str, Path)) else fallback
+    @staticmethod
+    def _saved_text(path: object, open_count: int) -> str:
         text = tr("Als Entwurf gespeichert: {path} – Kopf- und Fußzeile tragen „{line}“.").format(
             path=path, line=DRAFT_LINE)
         if open_count:
             text += " " + tr("{placeholders} – bitte vor dem Versand ausfüllen.").format(
                 placeholders=placeholders_text(open_count))
-        self.run_status.setText(text)
-        self._export_outcome = "result"
-
-    def _on_export_failed(self, error: AktenlotseError) -> None:
-        self.run_status.setText(tr("Der Brief wurde nicht gespeichert: {message}").format(message=error.user_message))
-        self._export_outcome = "failed"
-        show_error(self.window(), error)
-
-    def _on_export_cancelled(self) -> None:
-        self.run_status.setText(tr("Export abgebrochen."))
-        self._export_outcome = "cancelled"
-
-    def _on_export_finished(self) -> None:
-        self._export_task = None
-        self._update_controls()
-        self.export_finished.emit(self._export_outcome)
+        return text
 
     def copy_letter(self) -> bool:
         """The whole letter with the edited body and the draft markings into the clipboard."""
@@ -1150,12 +1109,9 @@ class LetterPage(QWidget):
         if draft is None or self._task is not None:
             return False
         edited = replace(draft, body=self.body_text())
-        QGuiApplication.clipboard().setText(edited.as_text())
-        text = tr("In die Zwischenablage kopiert – mit dem Vermerk „{marker}“.").format(marker=DRAFT_MARKER)
-        if edited.placeholders:
-            text += " " + tr("{placeholders} – bitte vor dem Versand ausfüllen.").format(
-                placeholders=placeholders_text(len(edited.placeholders)))
-        self.run_status.setText(text)
+        note = tr("{placeholders} – bitte vor dem Versand ausfüllen.").format(
+            placeholders=placeholders_text(len(edited.placeholders))) if edited.placeholders else ""
+        actions.copy_as_draft(self.run_status, edited.as_text(), note)
         return True
 
     # -- review ---------------------------------------------------------------------------
@@ -1167,15 +1123,17 @@ class LetterPage(QWidget):
         if (draft is None or self.review is None or self._handed_over or self._task is not None
                 or self._export_task is not None):
             return None
-        try:
-            draft_id = self.review.submit(draft, edited_body=self.body_text())
-        except AktenlotseError as error:
-            show_error(self.window(), error)
+        review = self.review
+        draft_id = actions.hand_over(self.run_status, lambda: review.submit(draft, edited_body=self.body_text()),
+                                     self._present_error)
+        if draft_id is None:
             return None
         self._handed_over = True  # further edits happen under "Entwürfe"; a new letter re-enables the button
-        self.run_status.setText(tr("Zur Prüfung übergeben. Sie finden den Entwurf unter „Entwürfe“."))
         self._update_controls()
         return draft_id
+
+    def _present_error(self, error: AktenlotseError) -> None:
+        show_error(self.window(), error)  # looked up here: tests replace this module's show_error
 
     # -- state ----------------------------------------------------------------------------
     def _update_controls(self) -> None:
@@ -1192,20 +1150,7 @@ class LetterPage(QWidget):
         self.recheck_button.setEnabled(has_draft)
         if self.review_button is not None:
             self.review_button.setEnabled(has_draft and self._export_task is None and not self._handed_over)
-        waiting = self._status.state in (ModelState.LOADING, ModelState.NOT_LOADED) and self._status.error is None
-        if reason is not None:
-            text = tr("Entwerfen ist nicht möglich: {reason}").format(reason=reason)
-            role = "muted" if waiting and self._status.config.usable else "reason"
-        else:
-            text, role = "", "muted"
-        self.reason_label.setProperty("role", role)
-        self._repolish(self.reason_label)
-        self.reason_label.setText(text)
-        self.reason_label.setVisible(bool(text))
-        self.create_button.setToolTip(text or tr("Entwurf mit den Angaben erstellen (Strg+Eingabe)"))
-        self.create_button.setAccessibleDescription(text or tr("Erstellt einen Briefentwurf (Strg+Eingabe)"))
-
-    @staticmethod
-    def _repolish(widget: QWidget) -> None:
-        widget.style().unpolish(widget)
-        widget.style().polish(widget)
+        text, role = actions.model_block(self._status, reason, tr("Entwerfen ist nicht möglich: {reason}"))
+        actions.show_reason(self.reason_label, self.create_button, text, role,
+                            tip=tr("Entwurf mit den Angaben erstellen (Strg+Eingabe)"),
+                            description=tr("Erstellt einen Briefentwurf (Strg+Eingabe)"))

@@ -19,7 +19,6 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetrics,
-    QGuiApplication,
     QIcon,
     QKeySequence,
     QPainter,
@@ -48,7 +47,6 @@ from PySide6.QtWidgets import (
 
 from app.core.drafts import DraftReview
 from app.core.errors import AktenlotseError
-from app.core.llm import ModelState
 from app.core.lookup import (
     DRAFT_MARKER,
     NOTHING_FOUND,
@@ -61,6 +59,7 @@ from app.core.lookup import (
     SourcesFound,
 )
 from app.core.progress import Progress
+from app.ui import result_actions as actions
 from app.ui.errors import show_error
 from app.ui.i18n import tr
 from app.ui.lookup_facade import LookupFacade
@@ -349,10 +348,7 @@ class LookupPage(QWidget):
         self.cancel_button.setAccessibleName(tr("Abbrechen"))
         self.cancel_button.setAccessibleDescription(tr("Laufende Antwort abbrechen (Esc)"))
         self.cancel_button.setToolTip(tr("Antwort abbrechen (Esc)"))
-        self.reason_label = QLabel()
-        self.reason_label.setObjectName("askBlockedReason")
-        self.reason_label.setProperty("role", "reason")
-        self.reason_label.setWordWrap(True)
+        self.reason_label = actions.reason_label("askBlockedReason")
 
         # -- answer --
         self.answer_label = QLabel(tr("An&twort:"))
@@ -379,17 +375,15 @@ class LookupPage(QWidget):
         self.summary_label.setWordWrap(True)
         self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.summary_label.setVisible(False)
-        self.copy_button = QPushButton(tr("Als Entwurf &kopieren"))
-        self.copy_button.setObjectName("copyDraft")
-        self.copy_button.setAccessibleName(tr("Als Entwurf kopieren"))
-        self.copy_button.setAccessibleDescription(tr("Kopiert Antwort und Quellen mit dem Entwurfsvermerk in die Zwischenablage"))
+        self.copy_button = actions.action_button(
+            tr("Als Entwurf &kopieren"), "copyDraft", tr("Als Entwurf kopieren"),
+            tr("Kopiert Antwort und Quellen mit dem Entwurfsvermerk in die Zwischenablage"))
         self.copy_button.clicked.connect(self.copy_answer)
         self.review_button: QPushButton | None = None
         if review is not None:
-            self.review_button = QPushButton(tr("Zur &Prüfung übergeben"))
-            self.review_button.setObjectName("submitReview")
-            self.review_button.setAccessibleName(tr("Zur Prüfung übergeben"))
-            self.review_button.setAccessibleDescription(tr("Legt die Antwort als Entwurf zur Prüfung unter „Entwürfe“ ab"))
+            self.review_button = actions.review_button(
+                tr("Zur &Prüfung übergeben"),
+                tr("Legt die Antwort als Entwurf zur Prüfung unter „Entwürfe“ ab"))
             self.review_button.clicked.connect(self.submit_for_review)
 
         # -- sources --
@@ -658,7 +652,7 @@ class LookupPage(QWidget):
         cursor.insertText((" … " if text else "") + tr(CANCELLED_MARK), muted)
         self.summary_label.setText(tr("Die Antwort ist unvollständig und wurde nicht auf Quellenangaben geprüft."))
         self.summary_label.setProperty("role", "reason")
-        self._repolish(self.summary_label)
+        actions.repolish(self.summary_label)
         self.summary_label.setVisible(True)
         self.run_status.setText(tr("Abgebrochen nach {seconds} s.").format(seconds=self._elapsed()))
 
@@ -689,7 +683,7 @@ class LookupPage(QWidget):
             lines += [f"• {tr(f.kind.label_de)}: „{_shorten(f.text, 120)}“" for f in answer.flags]
             self.summary_label.setText("\n".join(lines))
             self.summary_label.setProperty("role", "reason" if answer.flags else "muted")
-        self._repolish(self.summary_label)
+        actions.repolish(self.summary_label)
         self.summary_label.setVisible(True)
         self.answer_view.setAccessibleDescription(
             f"{tr(DRAFT_MARKER)}. {self.summary_label.text().splitlines()[0]}"
@@ -793,23 +787,23 @@ class LookupPage(QWidget):
         answer = self.current_answer
         if answer is None:
             return False
-        QGuiApplication.clipboard().setText(answer.clipboard_text())
-        self.run_status.setText(tr("In die Zwischenablage kopiert – mit dem Vermerk „{marker}“.").format(marker=DRAFT_MARKER))
+        actions.copy_as_draft(self.run_status, answer.clipboard_text())
         return True
 
     def submit_for_review(self) -> str | None:
         answer = self.current_answer
         if answer is None or self.review is None:
             return None
-        try:
-            draft_id = self.review.submit(answer)
-        except AktenlotseError as error:
-            show_error(self.window(), error)
+        review = self.review
+        draft_id = actions.hand_over(self.run_status, lambda: review.submit(answer), self._present_error)
+        if draft_id is None:
             return None
-        self.run_status.setText(tr("Zur Prüfung übergeben. Sie finden den Entwurf unter „Entwürfe“."))
         if self.review_button is not None:
             self.review_button.setEnabled(False)
         return draft_id
+
+    def _present_error(self, error: AktenlotseError) -> None:
+        show_error(self.window(), error)  # looked up here: tests replace this module's show_error
 
     # -- state ----------------------------------------------------------------------------
     def _update_controls(self) -> None:
@@ -825,25 +819,11 @@ class LookupPage(QWidget):
         if self.review_button is not None:
             self.review_button.setEnabled(answer is not None and not running and answer.complete
                                           and not answer.nothing_found)
-        waiting = self._status.state in (ModelState.LOADING, ModelState.NOT_LOADED) and self._status.error is None
-        if reason is not None:
-            text = tr("Fragen ist nicht möglich: {reason}").format(reason=reason)
-            role = "muted" if waiting and self._status.config.usable else "reason"
-        elif empty and not running:
+        text, role = actions.model_block(self._status, reason, tr("Fragen ist nicht möglich: {reason}"))
+        if reason is None and empty and not running:
             text, role = tr("Bitte geben Sie eine Frage ein."), "muted"
-        else:
-            text, role = "", "muted"
-        self.reason_label.setProperty("role", role)
-        self._repolish(self.reason_label)
-        self.reason_label.setText(text)
-        self.reason_label.setVisible(bool(text))
-        self.ask_button.setToolTip(text or tr("Frage stellen (Strg+Eingabe)"))
-        self.ask_button.setAccessibleDescription(text or tr("In den Dokumenten nachschlagen (Strg+Eingabe)"))
-
-    @staticmethod
-    def _repolish(widget: QWidget) -> None:
-        widget.style().unpolish(widget)
-        widget.style().polish(widget)
+        actions.show_reason(self.reason_label, self.ask_button, text, role, tip=tr("Frage stellen (Strg+Eingabe)"),
+                            description=tr("In den Dokumenten nachschlagen (Strg+Eingabe)"))
 
 
 def _shorten(text: str, limit: int) -> str:

@@ -12,13 +12,12 @@ import os
 import time
 from datetime import date
 from itertools import pairwise
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from typing import cast
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
-    QGuiApplication,
     QKeySequence,
     QShortcut,
     QTextCharFormat,
@@ -46,7 +45,6 @@ from app.core.documents import FileRecord, FileStatus
 from app.core.drafts import DraftReview
 from app.core.errors import AktenlotseError
 from app.core.export import DRAFT_LINE
-from app.core.llm import ModelState
 from app.core.lookup import DRAFT_MARKER, Flag, FlagKind, Source
 from app.core.progress import Progress
 from app.core.summary import (
@@ -56,6 +54,7 @@ from app.core.summary import (
     SummaryRequest,
     SummaryStep,
 )
+from app.ui import result_actions as actions
 from app.ui.document_list import (
     check_paths,
     checked_paths,
@@ -87,7 +86,6 @@ FAILED_TEXT = "Es wurde keine Zusammenfassung erstellt."
 NO_POINTS_TEXT = "(keine Angaben gefunden)"
 NO_DOCUMENTS_TEXT = ("Noch keine indexierten Dokumente. Bitte indexieren Sie zuerst unter „Bibliothek“ einen "
                      "freigegebenen Ordner und klicken Sie dann auf „Aktualisieren“.")
-EXPORT_FILTER = "Word-Dokument (*.docx)"
 
 
 def count_text(n: int) -> str:
@@ -293,7 +291,7 @@ class _ButtonFlow(QLayout):
         return y + line - rect.y()
 
 
-class SummaryPage(QWidget):
+class SummaryPage(QWidget, actions.DraftExport):
     """`SummaryPage(summarizer, status, runner, parent=None, review=None)`: one summary at a time through the
     TaskRunner; with a `review` workflow a finished summary can be handed over to "Entwürfe"."""
 
@@ -412,10 +410,7 @@ class SummaryPage(QWidget):
         self.cancel_button.setAccessibleName(tr("Abbrechen"))
         self.cancel_button.setAccessibleDescription(tr("Laufende Zusammenfassung abbrechen (Esc)"))
         self.cancel_button.setToolTip(tr("Zusammenfassung abbrechen (Esc)"))
-        self.reason_label = QLabel()
-        self.reason_label.setObjectName("summaryBlockedReason")
-        self.reason_label.setProperty("role", "reason")
-        self.reason_label.setWordWrap(True)
+        self.reason_label = actions.reason_label("summaryBlockedReason")
 
     def _build_progress(self) -> None:
         self.progress_bar = QProgressBar()
@@ -474,25 +469,18 @@ class SummaryPage(QWidget):
         self.steps_label.setProperty("role", "muted")
         self.steps_label.setVisible(False)
 
-        self.export_button = QPushButton(tr("Als &Vermerk exportieren (Entwurf) …"))
-        self.export_button.setObjectName("exportMemo")
-        self.export_button.setAccessibleName(tr("Als Vermerk exportieren (Entwurf)"))
-        self.export_button.setAccessibleDescription(tr(
-            "Speichert die Zusammenfassung als Word-Vermerk mit der Kennzeichnung „{line}“"
-        ).format(line=DRAFT_LINE))
-        self.copy_button = QPushButton(tr("Als Entwurf &kopieren"))
-        self.copy_button.setObjectName("copySummary")
-        self.copy_button.setAccessibleName(tr("Als Entwurf kopieren"))
-        self.copy_button.setAccessibleDescription(tr(
-            "Kopiert die Zusammenfassung mit Quellen und dem Entwurfsvermerk in die Zwischenablage"
-        ))
+        self.export_button = actions.action_button(
+            tr("Als &Vermerk exportieren (Entwurf) …"), "exportMemo", tr("Als Vermerk exportieren (Entwurf)"),
+            tr("Speichert die Zusammenfassung als Word-Vermerk mit der Kennzeichnung „{line}“")
+            .format(line=DRAFT_LINE))
+        self.copy_button = actions.action_button(
+            tr("Als Entwurf &kopieren"), "copySummary", tr("Als Entwurf kopieren"),
+            tr("Kopiert die Zusammenfassung mit Quellen und dem Entwurfsvermerk in die Zwischenablage"))
         self.review_button: QPushButton | None = None
         if self.review is not None:
-            self.review_button = QPushButton(tr("Zur &Prüfung übergeben"))
-            self.review_button.setObjectName("submitReview")
-            self.review_button.setAccessibleName(tr("Zur Prüfung übergeben"))
-            self.review_button.setAccessibleDescription(tr(
-                "Legt die Zusammenfassung als Entwurf zur Prüfung unter „Entwürfe“ ab"))
+            self.review_button = actions.review_button(
+                tr("Zur &Prüfung übergeben"),
+                tr("Legt die Zusammenfassung als Entwurf zur Prüfung unter „Entwürfe“ ab"))
 
         self.sources_label = QLabel(tr("&Quellen:"))
         self.sources_list = QListWidget()
@@ -671,7 +659,7 @@ class SummaryPage(QWidget):
         else:
             self.documents_hint.setText(tr(NO_DOCUMENTS_TEXT))
             self.documents_hint.setProperty("role", "muted")
-        self._repolish(self.documents_hint)
+        actions.repolish(self.documents_hint)
         indexed = fill_documents(self.documents_list, (r.path for r in records if r.status is FileStatus.INDEXED),
                                  checked)
         self.documents_hint.setVisible(not indexed)
@@ -882,7 +870,7 @@ class SummaryPage(QWidget):
         self.flags_label.setAccessibleName(head)
         self.flags_label.setAccessibleDescription(" ".join(details))
         self.flags_label.setProperty("role", "reason" if flags else "muted")
-        self._repolish(self.flags_label)
+        actions.repolish(self.flags_label)
         self.flags_label.setVisible(True)
         if summary.omitted:
             text = "\n".join([tr("Nicht berücksichtigt:")] + [f"• {o.describe_de()}" for o in summary.omitted])
@@ -962,11 +950,7 @@ class SummaryPage(QWidget):
     # -- export and copy ------------------------------------------------------------------
     def choose_export_path(self) -> str:
         """Overridable (tests): where to save the Vermerk, "" if the person cancelled."""
-        folder = self._export_dir or str(Path.home())
-        path, _filter = QFileDialog.getSaveFileName(
-            self, tr("Vermerk als Entwurf speichern"), str(Path(folder) / default_export_name()), tr(EXPORT_FILTER),
-        )
-        return path
+        return self.ask_docx_path(tr("Vermerk als Entwurf speichern"), default_export_name())
 
     def export_memo(self) -> Task | None:
         """Ask for a path and write the draft Vermerk on the runner; None if nothing was started."""
@@ -976,52 +960,26 @@ class SummaryPage(QWidget):
         chosen = self.choose_export_path()
         if not chosen:
             return None
-        path = Path(chosen)
-        if path.suffix.lower() != ".docx":
-            path = path.with_name(path.name + ".docx")
-        self._export_dir = str(path.parent)
         summarizer = self.summarizer
-        task = self.runner.start(lambda _cancel: summarizer.export_memo(summary, path), name="Vermerk exportieren")
-        self._export_task = task
-        self.run_status.setText(tr("Vermerk wird gespeichert …"))
-        task.result.connect(lambda written, fallback=path: self._on_exported(written, fallback))
-        task.failed.connect(self._on_export_failed)
-        task.cancelled.connect(lambda: self._on_export_cancelled())
-        task.finished.connect(self._on_export_finished)
-        self._update_controls()
-        return task
-
-    def _on_exported(self, written: object, fallback: Path) -> None:
-        path = written if isinstance(written, (str, Path)) else fallback
-        self.run_status.setText(tr(
-            "Als Entwurf gespeichert: {path} – der Vermerk trägt die Kennzeichnung „{line}“."
-        ).format(path=path, line=DRAFT_LINE))
-        self._export_outcome = "result"
-
-    def _on_export_failed(self, error: AktenlotseError) -> None:
-        self.run_status.setText(tr("Der Vermerk wurde nicht gespeichert: {message}").format(message=error.user_message))
-        self._export_outcome = "failed"
-        show_error(self.window(), error)
-
-    def _on_export_cancelled(self) -> None:
-        self.run_status.setText(tr("Export abgebrochen."))
-        self._export_outcome = "cancelled"
-
-    def _on_export_finished(self) -> None:
-        self._export_task = None
-        self._update_controls()
-        self.export_finished.emit(self._export_outcome)
+        return self.start_export(
+            chosen, lambda path: summarizer.export_memo(summary, path), name="Vermerk exportieren",
+            saving=tr("Vermerk wird gespeichert …"),
+            saved=lambda path: tr(
+                "Als Entwurf gespeichert: {path} – der Vermerk trägt die Kennzeichnung „{line}“."
+            ).format(path=path, line=DRAFT_LINE),
+            failed=tr("Der Vermerk wurde nicht gespeichert: {message}"))
 
     def copy_summary(self) -> bool:
         summary = self._current
         if summary is None:
             return False
-        QGuiApplication.clipboard().setText(summary.as_text())
-        self.run_status.setText(tr("In die Zwischenablage kopiert – mit dem Vermerk „{marker}“.").format(
-            marker=DRAFT_MARKER))
+        actions.copy_as_draft(self.run_status, summary.as_text())
         return True
 
     # -- review ---------------------------------------------------------------------------
+    def _present_error(self, error: AktenlotseError) -> None:
+        show_error(self.window(), error)  # looked up here: tests replace this module's show_error
+
     def submit_for_review(self) -> str | None:
         """Hand the shown summary over to the review workflow ("Entwürfe"); the draft id, None if nothing was
         handed over (no summary, still running, already handed over, or the workflow refused – the error is shown)."""
@@ -1029,13 +987,11 @@ class SummaryPage(QWidget):
         if (summary is None or self.review is None or self._handed_over or self._task is not None
                 or self._export_task is not None):
             return None
-        try:
-            draft_id = self.review.submit(summary)
-        except AktenlotseError as error:
-            show_error(self.window(), error)
+        review = self.review
+        draft_id = actions.hand_over(self.run_status, lambda: review.submit(summary), self._present_error)
+        if draft_id is None:
             return None
         self._handed_over = True
-        self.run_status.setText(tr("Zur Prüfung übergeben. Sie finden den Entwurf unter „Entwürfe“."))
         self._update_controls()
         return draft_id
 
@@ -1054,23 +1010,9 @@ class SummaryPage(QWidget):
         self.copy_button.setEnabled(has_result)
         if self.review_button is not None:
             self.review_button.setEnabled(has_result and self._export_task is None and not self._handed_over)
-        waiting = self._status.state in (ModelState.LOADING, ModelState.NOT_LOADED) and self._status.error is None
-        if reason is not None:
-            text = tr("Zusammenfassen ist nicht möglich: {reason}").format(reason=reason)
-            role = "muted" if waiting and self._status.config.usable else "reason"
-        elif not chosen and not running:
+        text, role = actions.model_block(self._status, reason, tr("Zusammenfassen ist nicht möglich: {reason}"))
+        if reason is None and not chosen and not running:
             text, role = tr("Bitte wählen Sie mindestens ein Dokument aus."), "muted"
-        else:
-            text, role = "", "muted"
-        self.reason_label.setProperty("role", role)
-        self._repolish(self.reason_label)
-        self.reason_label.setText(text)
-        self.reason_label.setVisible(bool(text))
-        self.summarize_button.setToolTip(text or tr("Gewählte Dokumente zusammenfassen (Strg+Eingabe)"))
-        self.summarize_button.setAccessibleDescription(
-            text or tr("Fasst die gewählten Dokumente zusammen (Strg+Eingabe)"))
-
-    @staticmethod
-    def _repolish(widget: QWidget) -> None:
-        widget.style().unpolish(widget)
-        widget.style().polish(widget)
+        actions.show_reason(self.reason_label, self.summarize_button, text, role,
+                            tip=tr("Gewählte Dokumente zusammenfassen (Strg+Eingabe)"),
+                            description=tr("Fasst die gewählten Dokumente zusammen (Strg+Eingabe)"))
