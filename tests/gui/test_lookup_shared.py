@@ -1,6 +1,7 @@
 """Departmental knowledge (*Fachbereich*) on the Nachschlagen page over a fake lookup: the source is marked in the
 list, its tooltip and accessible name; opening it shows the published passage with its origin and no "open file";
-a failed shared server shows its notice on the page. Also writes docs/screenshots/lookup_fachbereich.png."""
+a failed shared server shows its notice on the page. The screenshot test writes lookup_fachbereich.png into
+AKTENLOTSE_SCREENSHOT_DIR (docs/screenshots/ when making the docs), else into the test's temporary folder."""
 
 from __future__ import annotations
 
@@ -137,12 +138,17 @@ def test_failed_shared_server_notice_appears_on_the_page(make_window, qtbot) -> 
     assert page.search_notice_text() == "" and not page.search_notice.isVisible()
 
 
-def test_screenshot_with_a_local_and_a_fachbereich_source(make_window, qtbot) -> None:
+def test_screenshot_with_a_local_and_a_fachbereich_source(make_window, qtbot, tmp_path, monkeypatch) -> None:
+    policy = tmp_path / "policy.toml"  # as configured in an office: the status bar names the knowledge server
+    policy.write_text('shared_knowledge_url = "https://wissen.rz.example.de:8000"\n'
+                      'shared_collections = ["Gewerberecht"]\n', encoding="utf-8")
+    monkeypatch.setenv("AKTENLOTSE_POLICY", str(policy))
     window, page = make_window(make_fake())
+    assert "Fachbereichswissen wissen.rz.example.de:8000 (Gewerberecht)" in window.status_area.connectivity.text()
     ask_and_wait(page, qtbot)
     page.sources_list.setCurrentRow(1)
     qtbot.waitUntil(lambda: page.sources_list.currentRow() == 1)
-    out = REPO / "docs" / "screenshots" / "lookup_fachbereich.png"
+    out = Path(os.environ.get("AKTENLOTSE_SCREENSHOT_DIR") or tmp_path) / "lookup_fachbereich.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     assert window.grab().save(str(out))
     assert out.stat().st_size > 10_000
