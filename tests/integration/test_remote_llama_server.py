@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,15 +23,6 @@ MODEL_NAME = "aktenlotse-test"
 QUESTION = [ChatMessage("system", "You are a helpful assistant."), ChatMessage("user", "Name three colours.")]
 GREEDY = GenerationParams(max_tokens=24, temperature=0.0, top_p=1.0, seed=42, repeat_penalty=1.1)
 needs_model = pytest.mark.skipif(not TEST_MODEL.exists(), reason=f"test model {TEST_MODEL.name} missing")
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +96,7 @@ def test_cancel_after_the_first_piece_then_the_next_request_works(remote: OpenAI
 def test_cancel_while_the_server_processes_the_prompt(remote: OpenAICompatibleModel, server: RunningServer) -> None:
     long_text = "Die Behörde prüft den Antrag auf Wohngeld sorgfältig und vollständig. " * 15  # ~1-2 s of prompt work
     messages = [ChatMessage("user", f"Fasse zusammen:\n{long_text}")]
-    before = len(chat_posts(server))
+    before = server.requests_seen()
     cancel = CancelToken()
     outcome: list[BaseException | str] = []
 
@@ -117,7 +108,7 @@ def test_cancel_while_the_server_processes_the_prompt(remote: OpenAICompatibleMo
 
     worker = threading.Thread(target=consume)
     worker.start()
-    assert wait_for(lambda: len(chat_posts(server)) > before, 10.0), "the server never received the request"
+    assert server.wait_for_requests(before + 1, 10.0), "the server never received the request"
     cancel.cancel()
     started = time.monotonic()
     worker.join(5)

@@ -3,7 +3,8 @@
 Run exactly like `python -m llama_cpp.server` (same arguments); with the environment variable
 AKTENLOTSE_CAPTURE_FILE set, each HTTP request's method, path and body is appended as one JSON line to that file
 *inside the server process*, before llama-cpp-python's own app sees it. The pseudonymisation tests read this file to
-prove what actually arrived at the server, not what the client meant to send.
+prove what actually arrived at the server, not what the client meant to send. With AKTENLOTSE_CAPTURE_NOTIFY naming
+a FIFO, one byte is written to it after each recorded request (`RunningServer.wait_for_requests`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,25 @@ class CaptureBodies:
         with _lock, open(self.file, "a", encoding="utf-8") as handle:
             handle.write(line + "\n")
             handle.flush()
+        _notify()
+
+
+def _notify() -> None:
+    """One byte into the FIFO the test holds open (AKTENLOTSE_CAPTURE_NOTIFY), so it can wait for a request without
+    polling; no reader (or no FIFO) – nothing to tell."""
+    fifo = os.environ.get("AKTENLOTSE_CAPTURE_NOTIFY")
+    if not fifo:
+        return
+    try:
+        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError:
+        return
+    try:
+        os.write(fd, b".")
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def main() -> None:

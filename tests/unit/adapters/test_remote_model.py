@@ -35,15 +35,6 @@ MESSAGES = [ChatMessage("system", "Du bist hilfreich."), ChatMessage("user", "Ha
 PARAMS = GenerationParams(max_tokens=16, seed=7, stop=("\n\n",))
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
-
-
 def sse(*pieces: str, finish: bool = True) -> bytes:
     lines = []
     for i, piece in enumerate(pieces):
@@ -63,10 +54,13 @@ def models_body(*ids: str) -> bytes:
 class Reply:
     def __init__(self, status: int = 200, body: bytes = b"{}", headers: dict[str, str] | None = None,
                  content_type: str = "application/json", before: threading.Event | None = None,
-                 slow_pieces: int = 0) -> None:
+                 slow_pieces: int = 0, resume: threading.Event | None = None) -> None:
         self.status, self.body, self.headers, self.content_type = status, body, headers or {}, content_type
         self.before = before  # wait for this before answering (a server still processing the prompt)
-        self.slow_pieces = slow_pieces  # stream this many pieces, 50 ms apart, then finish
+        # stream `slow_pieces` pieces: the first, then – once `resume` is set (a generation going on while the
+        # client cancels or goes away) – the rest, then finish; writing to a closed connection sets `broken_pipe`
+        self.slow_pieces = slow_pieces
+        self.resume = resume
 
 
 class Scripted(http.server.ThreadingHTTPServer):
@@ -75,6 +69,7 @@ class Scripted(http.server.ThreadingHTTPServer):
     def __init__(self, replies: list[Reply], tls: ssl.SSLContext | None = None) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.replies, self.requests, self.broken_pipe = list(replies), [], threading.Event()
+        self.received = threading.Event()  # set when a request has been read (the server is now "working")
         if tls is not None:
             self.socket = tls.wrap_socket(self.socket, server_side=True)
         self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -102,6 +97,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         self.server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+        self.server.received.set()
         reply = self.server.replies.pop(0) if len(self.server.replies) > 1 else self.server.replies[0]
         if reply.before is not None:
             reply.before.wait(10)
@@ -115,7 +111,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 for i in range(reply.slow_pieces):
                     self.wfile.write(sse(f"t{i} ", finish=False))
                     self.wfile.flush()
-                    time.sleep(0.05)  # the server's pace of generation, not test synchronisation
+                    if i == 0 and reply.resume is not None:
+                        reply.resume.wait(10)
                 self.wfile.write(sse("ende"))
             except (BrokenPipeError, ConnectionResetError):
                 self.server.broken_pipe.set()
@@ -331,30 +328,39 @@ def test_cancel_while_the_server_has_not_answered(serve) -> None:
     server = serve(Reply(body=sse("spät"), content_type="text/event-stream", before=release))
     cancel = CancelToken()
     stream = model(server.url).stream_chat(MESSAGES, PARAMS, cancel)
-    timer = threading.Timer(0.2, cancel.cancel)
-    timer.start()
-    started = time.monotonic()
+    cancelled_at: list[float] = []
+
+    def cancel_once_the_server_works() -> None:  # the person presses „Abbrechen“ while the prompt is processed
+        if server.received.wait(5):
+            cancelled_at.append(time.monotonic())
+            cancel.cancel()
+
+    canceller = threading.Thread(target=cancel_once_the_server_works)
+    canceller.start()
     try:
         with pytest.raises(Cancelled):
             next(stream)
-        assert time.monotonic() - started < 1.0
+        assert cancelled_at and time.monotonic() - cancelled_at[0] < 1.0
     finally:
         release.set()
-        timer.cancel()
+        canceller.join(5)
 
 
 def test_consumer_going_away_closes_the_stream(serve) -> None:
-    server = serve(Reply(content_type="text/event-stream", slow_pieces=200))  # 10 s of pieces if never closed
+    resume = threading.Event()
+    server = serve(Reply(content_type="text/event-stream", slow_pieces=2000, resume=resume))
     remote = model(server.url)
     stream = remote.stream_chat(MESSAGES, PARAMS, CancelToken())
     assert next(stream) == "t0 "
     stream.close()  # GeneratorExit
-    assert wait_for(server.broken_pipe.is_set, 5.0), "the response was not closed"
+    resume.set()  # the server generates on: its next pieces must hit a closed connection
+    assert server.broken_pipe.wait(5.0), "the response was not closed"
     assert not remote._active
 
 
 def test_cancel_mid_stream_closes_the_response(serve) -> None:
-    server = serve(Reply(content_type="text/event-stream", slow_pieces=200))
+    resume = threading.Event()
+    server = serve(Reply(content_type="text/event-stream", slow_pieces=2000, resume=resume))
     cancel = CancelToken()
     stream = model(server.url).stream_chat(MESSAGES, PARAMS, cancel)
     assert next(stream) == "t0 "
@@ -362,7 +368,8 @@ def test_cancel_mid_stream_closes_the_response(serve) -> None:
     with pytest.raises(Cancelled):
         for _ in stream:
             pass
-    assert wait_for(server.broken_pipe.is_set, 5.0)
+    resume.set()
+    assert server.broken_pipe.wait(5.0)
 
 
 def test_read_timeout_is_reported(serve) -> None:
