@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Protocol, TextIO
 
+from app.cli.common import write_output
 from app.core.audit import VerifyResult
 from app.core.errors import AktenlotseError
 
@@ -87,13 +88,4 @@ def run_export(log: AuditReader, own: AuditWriter | None, *, start: str | None, 
     rows = len(json.loads(text)) if fmt == "json" else max(0, text.count("\n") - 1)
     if own is not None:
         own.record("audit_exported", {"format": fmt, "records": rows, "from": start or "", "to": end or ""})
-    if output:
-        try:
-            Path(output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            print(f"Fehler: Die Datei kann nicht geschrieben werden: {exc}", file=sys.stderr)
-            return 1
-        print(f"{rows} Einträge geschrieben: {output}", file=sys.stderr)
-        return 0
-    out.write(text)
-    return 0
+    return write_output(text, output, out, f"{rows} Einträge geschrieben: {output}")

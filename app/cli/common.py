@@ -1,9 +1,12 @@
-"""What the draft-producing subcommands (`summarize`, `draft`) share: load the model if need be, follow a service
-generator with progress on stderr, and turn a cancellation or an `AktenlotseError` into a message and exit code 1."""
+"""What subcommands share: load the model if need be, follow a service generator with progress on stderr, turn a
+cancellation or an `AktenlotseError` into a message and exit code 1 (`summarize`, `draft`), and write an export to a
+file or stdout (`stats export`, `audit export`)."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Generator
+from pathlib import Path
 from typing import TextIO, TypeVar
 
 from app.core.errors import AktenlotseError, Cancelled
@@ -51,3 +54,18 @@ def follow(gen: Generator[object, None, R], err: TextIO, describe: Callable[[obj
                 err.write(f"[{item.done}/{item.total}] {item.message}\n")
         elif describe is not None:
             err.write(describe(item))
+
+
+def write_output(text: str, output: str | None, out: TextIO, done: str) -> int:
+    """`text` to the file `output` (then `done` – e.g. "12 Einträge geschrieben: …" – on stderr) or to `out`;
+    exit code 1 with a German message when the file cannot be written."""
+    if not output:
+        out.write(text)
+        return 0
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"Fehler: Die Datei kann nicht geschrieben werden: {exc}", file=sys.stderr)
+        return 1
+    print(done, file=sys.stderr)
+    return 0

@@ -8,9 +8,9 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from pathlib import Path
 from typing import TextIO
 
+from app.cli.common import write_output
 from app.core.drafts import DraftKind
 from app.services.review import ReviewService
 
@@ -40,16 +40,7 @@ def run_stats(review: ReviewService, command: str, *, summary: bool = False, out
             print(f"{_LABELS[column]:<{width}}" + "".join(f"{r[i] or '–':>17}" for r in rows), file=out)
         return 0
     text = review.stats_csv(summary=summary)
-    if output:
-        try:
-            Path(output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            print(f"Fehler: Die Datei kann nicht geschrieben werden: {exc}", file=sys.stderr)
-            return 1
-        print(f"Statistik geschrieben: {output} ({text.count(chr(10)) - 1} Zeilen)", file=sys.stderr)
-        return 0
-    out.write(text)
-    return 0
+    return write_output(text, output, out, f"Statistik geschrieben: {output} ({text.count(chr(10)) - 1} Zeilen)")
 
 
 
